@@ -1,0 +1,11 @@
+//! Plain domain types shared by the server and the browser: no leptos, axum or sea-orm here.
+
+pub mod audit;
+pub mod error;
+pub mod flash;
+pub mod people;
+pub mod permission;
+pub mod setup;
+pub mod values;
+
+pub use error::{AppError, FieldErrors};
