@@ -1,0 +1,8 @@
+//! Server functions: thin. Each loads the request context, asks the decision engine for the
+//! permission it needs, calls a service, and maps the error. Reads are GET (safe, CSRF-exempt);
+//! writes are POST and pass the CSRF layer.
+
+pub mod auth;
+pub mod dashboard;
+pub mod people;
+pub mod session;

@@ -1,0 +1,78 @@
+//! What every page needs from the session.
+
+use crate::domain::flash::SessionInfo;
+use crate::domain::AppError;
+use leptos::prelude::*;
+
+/// Returns the signed-in user (if any), the CSRF token for forms (creating one), and takes the
+/// flash left by the previous request. Needs no permission: it only describes the caller.
+#[server(input = server_fn::codec::GetUrl, endpoint = "session")]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    use crate::domain::flash::{Flash, SessionUser};
+    use crate::server::ctx::{internal, keys, RequestCtx};
+    use crate::server::entities::organisation;
+    use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect};
+
+    let ctx = RequestCtx::load().await?;
+    let csrf_token = match ctx
+        .session
+        .get::<String>(keys::CSRF)
+        .await
+        .map_err(internal)?
+    {
+        Some(token) => token,
+        None => {
+            let token = crate::server::password::random_token(32);
+            ctx.session
+                .insert(keys::CSRF, &token)
+                .await
+                .map_err(internal)?;
+            token
+        }
+    };
+    let flash = ctx
+        .session
+        .remove::<Flash>(keys::FLASH)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let user = ctx.principal.as_ref().map(|p| SessionUser {
+        id: p.user_id,
+        email: p.email.clone(),
+        display_name: p.display_name.clone(),
+        org_name: p.org_name.clone(),
+        org_slug: p.org_slug.clone(),
+        is_admin: p.is_admin,
+    });
+    let (org_choices, needs_setup) = if user.is_none() {
+        let orgs = organisation::Entity::find()
+            .limit(50)
+            .all(&ctx.state.db)
+            .await
+            .map_err(internal)?;
+        let many = organisation::Entity::find()
+            .count(&ctx.state.db)
+            .await
+            .map_err(internal)?
+            > 1;
+        let choices = if many {
+            orgs.into_iter().map(|o| (o.slug, o.name)).collect()
+        } else {
+            orgs.into_iter().map(|o| (o.slug, o.name)).take(1).collect()
+        };
+        let needs = crate::server::services::setup::needs_setup(&ctx.state.db)
+            .await
+            .map_err(internal)?;
+        (choices, needs)
+    } else {
+        (Vec::new(), false)
+    };
+    Ok(SessionInfo {
+        user,
+        csrf_token,
+        flash,
+        org_choices,
+        needs_setup,
+    })
+}

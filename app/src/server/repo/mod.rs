@@ -1,0 +1,3 @@
+//! Queries that are not a service step of their own.
+
+pub mod sessions;

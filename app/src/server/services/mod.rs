@@ -1,0 +1,9 @@
+//! Business steps. Each write is one [`audit::AuditedTxn`]: the change and its audit events
+//! commit together or not at all.
+
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod demo;
+pub mod people;
+pub mod setup;

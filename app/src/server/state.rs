@@ -1,0 +1,80 @@
+//! Shared application state handed to every request: database, clock and auth settings.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The source of "now". Injected so expiry, throttling and timeouts have deterministic tests.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Wall-clock time, truncated to microseconds so it round-trips through every database.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        truncate_to_micros(Utc::now())
+    }
+}
+
+/// Drops sub-microsecond precision, which PostgreSQL would drop on its own.
+pub fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+}
+
+/// Sign-in and session rules.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// A session unused for this long ends.
+    pub idle_timeout_minutes: i64,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute_timeout_minutes: i64,
+    /// Failed sign-ins for one account within the window before it is locked.
+    pub account_failure_limit: i32,
+    /// Failed sign-ins from one client address within the window before it is locked.
+    pub address_failure_limit: i32,
+    /// Length of the counting window and of the lock, in minutes.
+    pub throttle_window_minutes: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            idle_timeout_minutes: 30,
+            absolute_timeout_minutes: 12 * 60,
+            account_failure_limit: 5,
+            address_failure_limit: 50,
+            throttle_window_minutes: 15,
+        }
+    }
+}
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub auth: AuthSettings,
+    /// A real argon2id hash of a random password, verified against when an account does not
+    /// exist so that timing does not reveal which emails are registered.
+    pub dummy_password_hash: Arc<String>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, auth: AuthSettings) -> Self {
+        let dummy =
+            super::password::hash_password(&super::password::random_token(24)).unwrap_or_default();
+        AppState {
+            db,
+            clock,
+            auth,
+            dummy_password_hash: Arc::new(dummy),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
