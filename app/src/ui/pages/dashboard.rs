@@ -1,0 +1,64 @@
+//! The dashboard: real figures from the database.
+
+use crate::api::dashboard::get_dashboard;
+use crate::ui::components::{loading, ErrorNotice};
+use crate::ui::use_session;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// People by status, sign-ins today, recent activity.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let session = use_session();
+    let figures = Resource::new(|| (), |_| get_dashboard());
+    view! {
+        <Title text="Dashboard"/>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                let name = session.await.ok().and_then(|s| s.user).map(|u| u.display_name).unwrap_or_default();
+                match figures.await {
+                    Ok(Some(f)) => view! {
+                        <h1>"Dashboard"</h1>
+                        <p class="lead">"Hello, "{name}"."</p>
+                        <section aria-labelledby="people-heading" class="cards">
+                            <h2 id="people-heading" class="sr-only">"People and sign-ins"</h2>
+                            <a class="card" href="/people?status=active"><span class="card-figure">{f.active}</span><span class="card-label">"active people"</span></a>
+                            <a class="card" href="/people?status=suspended"><span class="card-figure">{f.suspended}</span><span class="card-label">"suspended"</span></a>
+                            <a class="card" href="/people?status=deactivated"><span class="card-figure">{f.deactivated}</span><span class="card-label">"deactivated"</span></a>
+                            <div class="card"><span class="card-figure">{f.sign_ins_today}</span><span class="card-label">"sign-ins today"</span></div>
+                            <div class="card"><span class="card-figure">{f.failed_sign_ins_today}</span><span class="card-label">"failed sign-ins today"</span></div>
+                        </section>
+                        <section aria-labelledby="activity-heading">
+                            <h2 id="activity-heading">"Recent activity"</h2>
+                            {if f.recent.is_empty() {
+                                view! { <p class="empty">"Nothing has happened yet. Changes and sign-ins will appear here."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table">
+                                        <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Outcome"</th></tr></thead>
+                                        <tbody>
+                                            {f.recent.into_iter().map(|item| view! {
+                                                <tr>
+                                                    <td class="nowrap">{item.occurred_at}</td>
+                                                    <td>{item.actor}</td>
+                                                    <td>{item.action_label}" "{item.target.unwrap_or_default()}<span class="code">" ("{item.action_code}")"</span></td>
+                                                    <td><span class=format!("badge badge-{}", item.outcome)>{item.outcome.clone()}</span></td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
+                    Ok(None) => view! {
+                        <h1>"Welcome, "{name}</h1>
+                        <p class="lead">"You are signed in. The console areas you can use will appear in the menu as your administrator gives you access."</p>
+                        <p><a href="/profile">"See your profile"</a></p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
