@@ -1,0 +1,247 @@
+//! Layered configuration: defaults, then an optional TOML file, then `CASTELLAN_*` variables.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+
+/// A value that must never be printed: `Debug` shows `[redacted]`.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Everything Castellan can be configured with. See the README's configuration table.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path?mode=rwc` or `postgres://…`. Contains a password for PostgreSQL.
+    pub database_url: Secret,
+    /// Address to listen on.
+    pub addr: String,
+    /// The address people use in their browser, used in printed links. Defaults to `http://{addr}`.
+    pub public_url: Option<String>,
+    /// Mark cookies `Secure`. Defaults to true when `public_url` is https.
+    pub secure_cookies: Option<bool>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_minutes: i64,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `castellan=debug,info`.
+    pub log_level: String,
+    /// Where the compiled wasm, JavaScript and CSS live.
+    pub site_root: String,
+    /// Largest number of database connections.
+    pub max_connections: u32,
+    /// Failed sign-ins for one account, within the throttle window, before it is locked.
+    pub account_failure_limit: i32,
+    /// Failed sign-ins from one client address, within the window, before it is locked.
+    pub address_failure_limit: i32,
+    /// The throttle window and lock length, in minutes.
+    pub throttle_window_minutes: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: Secret::new("sqlite://data/castellan.db?mode=rwc"),
+            addr: "127.0.0.1:3000".into(),
+            public_url: None,
+            secure_cookies: None,
+            trust_forwarded_for: false,
+            idle_timeout_minutes: 30,
+            absolute_timeout_minutes: 12 * 60,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            site_root: "target/site".into(),
+            max_connections: 10,
+            account_failure_limit: 5,
+            address_failure_limit: 50,
+            throttle_window_minutes: 15,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("could not read the configuration file {}", path.display())
+                })?;
+                toml::from_str(&text)
+                    .with_context(|| format!("{} is not valid configuration", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Applies `CASTELLAN_*` variables read through `get`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, value: String) -> anyhow::Result<T> {
+            value
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{key} has an invalid value"))
+        }
+        if let Some(v) = get("CASTELLAN_DATABASE_URL") {
+            self.database_url = Secret::new(v);
+        }
+        if let Some(v) = get("CASTELLAN_ADDR") {
+            self.addr = v;
+        }
+        if let Some(v) = get("CASTELLAN_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("CASTELLAN_SECURE_COOKIES") {
+            self.secure_cookies = Some(parse("CASTELLAN_SECURE_COOKIES", v)?);
+        }
+        if let Some(v) = get("CASTELLAN_TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = parse("CASTELLAN_TRUST_FORWARDED_FOR", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_IDLE_TIMEOUT_MINUTES") {
+            self.idle_timeout_minutes = parse("CASTELLAN_IDLE_TIMEOUT_MINUTES", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ABSOLUTE_TIMEOUT_MINUTES") {
+            self.absolute_timeout_minutes = parse("CASTELLAN_ABSOLUTE_TIMEOUT_MINUTES", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                _ => anyhow::bail!("CASTELLAN_LOG_FORMAT must be text or json"),
+            };
+        }
+        if let Some(v) = get("CASTELLAN_LOG_LEVEL") {
+            self.log_level = v;
+        }
+        if let Some(v) = get("CASTELLAN_SITE_ROOT") {
+            self.site_root = v;
+        }
+        if let Some(v) = get("CASTELLAN_ACCOUNT_FAILURE_LIMIT") {
+            self.account_failure_limit = parse("CASTELLAN_ACCOUNT_FAILURE_LIMIT", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ADDRESS_FAILURE_LIMIT") {
+            self.address_failure_limit = parse("CASTELLAN_ADDRESS_FAILURE_LIMIT", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_THROTTLE_WINDOW_MINUTES") {
+            self.throttle_window_minutes = parse("CASTELLAN_THROTTLE_WINDOW_MINUTES", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_MAX_CONNECTIONS") {
+            self.max_connections = parse("CASTELLAN_MAX_CONNECTIONS", v)?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let url = self.database_url.expose();
+        anyhow::ensure!(
+            url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"),
+            "CASTELLAN_DATABASE_URL must start with sqlite: or postgres://"
+        );
+        anyhow::ensure!(
+            self.idle_timeout_minutes > 0,
+            "the idle timeout must be positive"
+        );
+        anyhow::ensure!(
+            self.absolute_timeout_minutes >= self.idle_timeout_minutes,
+            "the absolute timeout must be at least the idle timeout"
+        );
+        anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
+        anyhow::ensure!(
+            self.account_failure_limit > 0
+                && self.address_failure_limit > 0
+                && self.throttle_window_minutes > 0,
+            "throttle limits and window must be positive"
+        );
+        Ok(())
+    }
+
+    /// The address people open, for printed links.
+    pub fn public_url(&self, bound: std::net::SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Whether cookies get the `Secure` flag.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let mut config: Config =
+            toml::from_str("addr = \"0.0.0.0:8080\"\nidle_timeout_minutes = 10").unwrap();
+        assert_eq!(config.addr, "0.0.0.0:8080");
+        config
+            .apply_env(|k| match k {
+                "CASTELLAN_ADDR" => Some("127.0.0.1:9000".into()),
+                "CASTELLAN_PUBLIC_URL" => Some("https://castellan.example".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.addr, "127.0.0.1:9000");
+        assert_eq!(config.idle_timeout_minutes, 10);
+        assert!(config.cookies_secure());
+    }
+
+    #[test]
+    fn database_password_is_not_printed() {
+        let config = Config {
+            database_url: Secret::new("postgres://u:hunter2@db/x"),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("adr = \"x\"").is_err());
+        let mut config = Config::default();
+        assert!(config
+            .apply_env(|k| (k == "CASTELLAN_IDLE_TIMEOUT_MINUTES").then(|| "soon".into()))
+            .is_err());
+    }
+}
