@@ -256,6 +256,8 @@ impl MigrationTrait for Migration {
             &["org_id", "id"],
         ))
         .await?;
+        m.create_index(index("ix_users_admin", Users::Table, &["is_admin"]))
+            .await?;
         m.create_index(index("ix_users_manager", Users::Table, &["manager_id"]))
             .await?;
 

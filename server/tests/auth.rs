@@ -200,7 +200,30 @@ async fn a_session_from_another_organisation_sees_nothing_of_this_one(app: TestA
     assert!(page.contains("Not found"));
 }
 
+async fn control_characters_get_a_plain_answer_not_an_error(app: TestApp) {
+    app.admin("acme", "admin@acme.test").await;
+    for (org, email) in [
+        ("acme", "admin\u{0}@acme.test"),
+        ("ac\u{0}me", "admin@acme.test"),
+    ] {
+        let browser = app.other_browser();
+        let response = browser.sign_in(org, email, "whatever it is").await;
+        assert_eq!(location(&response).as_deref(), Some("/login"));
+        assert!(browser
+            .get_text("/login")
+            .await
+            .contains("The email or password is incorrect."));
+    }
+    app.sign_in_ok("acme", "admin@acme.test", ADMIN_PASSWORD)
+        .await;
+    let list = app.get("/people?q=ad%00min").await;
+    assert_eq!(list.status(), 200);
+    let bad_cursor = app.get("/people?cursor=WyJhXHUwMDAwYiIsMV0").await;
+    assert!(bad_cursor.text().await.unwrap().contains("no longer valid"));
+}
+
 on_both_databases!(
+    control_characters_get_a_plain_answer_not_an_error,
     health_endpoints_answer,
     pages_need_a_signed_in_user,
     login_page_sends_security_headers,

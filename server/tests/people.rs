@@ -328,7 +328,25 @@ async fn deleting_the_newest_events_is_detected(app: TestApp) {
     assert_eq!(report.first_break.map(|b| b.seq), Some(last.seq));
 }
 
+async fn deleting_the_chain_head_is_detected(app: TestApp) {
+    let admin = signed_in_admin(&app).await;
+    let db = &app.state.db;
+    db.execute_unprepared(&format!(
+        "DELETE FROM audit_heads WHERE org_id = {}",
+        admin.org_id
+    ))
+    .await
+    .unwrap();
+    let report = verify_chain(db, admin.org_id).await.unwrap();
+    assert!(report
+        .first_break
+        .unwrap()
+        .reason
+        .contains("head is missing"));
+}
+
 on_both_databases!(
+    deleting_the_chain_head_is_detected,
     creating_a_person_shows_them_with_literal_html,
     a_duplicate_email_keeps_what_was_typed,
     invalid_fields_are_all_reported,

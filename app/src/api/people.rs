@@ -136,7 +136,13 @@ pub async fn suspend_people(ids: String) -> Result<usize, AppError> {
     use crate::server::ctx::RequestCtx;
 
     let ctx = RequestCtx::load().await?;
-    let back = format!("/people/suspend?ids={ids}");
+    // Only digits and commas reach the redirect: raw input never goes into a Location header.
+    let safe_ids: String = ids
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == ',')
+        .take(4000)
+        .collect();
+    let back = format!("/people/suspend?ids={safe_ids}");
     let grant = match authorize::<UserSuspend>(&ctx).await {
         Ok(grant) => grant,
         Err(e) => return Err(ctx.fail(e)),

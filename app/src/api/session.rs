@@ -11,7 +11,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
     use crate::domain::flash::{Flash, SessionUser};
     use crate::server::ctx::{internal, keys, RequestCtx};
     use crate::server::entities::organisation;
-    use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect};
+    use sea_orm::{EntityTrait, QuerySelect};
 
     let ctx = RequestCtx::load().await?;
     let csrf_token = match ctx
@@ -45,21 +45,17 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
         org_slug: p.org_slug.clone(),
         is_admin: p.is_admin,
     });
+    // Anonymous visitors learn no organisation names: only a deployment with exactly one
+    // organisation fills it in (as a hidden field), everyone else types the short name.
     let (org_choices, needs_setup) = if user.is_none() {
         let orgs = organisation::Entity::find()
-            .limit(50)
+            .limit(2)
             .all(&ctx.state.db)
             .await
             .map_err(internal)?;
-        let many = organisation::Entity::find()
-            .count(&ctx.state.db)
-            .await
-            .map_err(internal)?
-            > 1;
-        let choices = if many {
-            orgs.into_iter().map(|o| (o.slug, o.name)).collect()
-        } else {
-            orgs.into_iter().map(|o| (o.slug, o.name)).take(1).collect()
+        let choices = match orgs.as_slice() {
+            [only] => vec![(only.slug.clone(), only.name.clone())],
+            _ => Vec::new(),
         };
         let needs = crate::server::services::setup::needs_setup(&ctx.state.db)
             .await

@@ -71,7 +71,8 @@ pub struct SessionInfo {
     pub user: Option<SessionUser>,
     pub csrf_token: String,
     pub flash: Flash,
-    /// Organisations a sign-in form may choose from; empty when there is only one.
+    /// The organisation to sign in to when the deployment has exactly one; otherwise empty and
+    /// the person types their organisation's short name.
     pub org_choices: Vec<(String, String)>,
     /// True until the first administrator exists.
     pub needs_setup: bool,

@@ -60,21 +60,48 @@ pub struct AppState {
     /// A real argon2id hash of a random password, verified against when an account does not
     /// exist so that timing does not reveal which emails are registered.
     pub dummy_password_hash: Arc<String>,
+    /// Bounds concurrent argon2 work (19 MiB and tens of milliseconds each) to the cores, off
+    /// the async workers, so a flood of sign-ins cannot starve every other request.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, auth: AuthSettings) -> Self {
         let dummy =
             super::password::hash_password(&super::password::random_token(24)).unwrap_or_default();
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         AppState {
             db,
             clock,
             auth,
             dummy_password_hash: Arc::new(dummy),
+            hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Verifies a password on the blocking pool, at most one hash per core at a time.
+    pub async fn verify_password(&self, password: &str, hash: &str) -> bool {
+        let Ok(_permit) = self.hashing.acquire().await else {
+            return false;
+        };
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        tokio::task::spawn_blocking(move || super::password::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Hashes a new password on the blocking pool, like [`AppState::verify_password`].
+    pub async fn hash_password(&self, password: &str) -> Result<String, String> {
+        let _permit = self.hashing.acquire().await.map_err(|e| e.to_string())?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            super::password::hash_password(&password).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 }

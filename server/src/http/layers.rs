@@ -16,6 +16,21 @@ use tower_sessions::Session;
 #[derive(Debug, Clone, Copy)]
 pub struct TrustForwardedFor(pub bool);
 
+/// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` entry,
+/// the one the proxy itself appended (earlier entries are whatever the client sent).
+pub fn client_address(
+    peer: Option<&str>,
+    forwarded_for: Option<&str>,
+    trust_forwarded_for: bool,
+) -> Option<String> {
+    let forwarded = forwarded_for
+        .filter(|_| trust_forwarded_for)
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+    forwarded.or(peer).map(str::to_owned)
+}
+
 /// Records the client address and user agent for the audit log and throttling.
 pub async fn client_info(
     State(trust): State<TrustForwardedFor>,
@@ -26,25 +41,18 @@ pub async fn client_info(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
-    let forwarded = trust
-        .0
-        .then(|| {
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+    let forwarded_for = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let address = client_address(peer.as_deref(), forwarded_for, trust.0);
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(300).collect());
     request.extensions_mut().insert(ClientInfo {
-        address: forwarded.or(peer),
+        address,
         user_agent,
     });
     next.run(request).await
@@ -230,4 +238,34 @@ pub async fn require_sign_in(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     Redirect::to("/login").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_trusted() {
+        assert_eq!(
+            client_address(Some("10.0.0.9"), Some("1.2.3.4"), false).as_deref(),
+            Some("10.0.0.9")
+        );
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_last_entry_counts_not_what_the_client_sent() {
+        let header = Some("6.6.6.6, 203.0.113.7");
+        assert_eq!(
+            client_address(Some("10.0.0.9"), header, true).as_deref(),
+            Some("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn a_malformed_forwarded_for_falls_back_to_the_peer() {
+        assert_eq!(
+            client_address(Some("10.0.0.9"), Some("not-an-ip"), true).as_deref(),
+            Some("10.0.0.9")
+        );
+    }
 }

@@ -5,7 +5,6 @@ use crate::server::ctx::keys;
 use crate::server::entities::session;
 use crate::server::password::sha256_hex;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
@@ -40,9 +39,8 @@ fn to_chrono(at: time::OffsetDateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(at.unix_timestamp(), 0).unwrap_or_default()
 }
 
-#[async_trait::async_trait]
-impl SessionStore for DbSessionStore {
-    async fn save(&self, record: &Record) -> Result<()> {
+impl DbSessionStore {
+    fn model(record: &Record) -> Result<session::ActiveModel> {
         let user_id = record
             .data
             .get(keys::USER_ID)
@@ -52,25 +50,47 @@ impl SessionStore for DbSessionStore {
             .get(keys::ORG_ID)
             .and_then(serde_json::Value::as_i64);
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        let model = session::ActiveModel {
+        Ok(session::ActiveModel {
             id_hash: Set(sha256_hex(&record.id.to_string())),
             user_id: Set(user_id),
             org_id: Set(org_id),
             data: Set(data),
             expires_at: Set(to_chrono(record.expiry_date)),
-        };
-        session::Entity::insert(model)
-            .on_conflict(
-                OnConflict::column(session::Column::IdHash)
-                    .update_columns([
-                        session::Column::UserId,
-                        session::Column::OrgId,
-                        session::Column::Data,
-                        session::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    /// Inserts a new session, choosing another id on the (astronomically unlikely) collision.
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            match session::Entity::insert(Self::model(record)?)
+                .exec_without_returning(&self.db)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(err)
+                    if matches!(
+                        err.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    record.id = Id::default();
+                }
+                Err(err) => return Err(backend(err)),
+            }
+        }
+    }
+
+    /// Updates an existing session only. A session deleted meanwhile (signed out, or its person
+    /// suspended) stays deleted even if a request that started before writes its copy back.
+    async fn save(&self, record: &Record) -> Result<()> {
+        let model = Self::model(record)?;
+        session::Entity::update_many()
+            .set(model)
+            .filter(session::Column::IdHash.eq(sha256_hex(&record.id.to_string())))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())

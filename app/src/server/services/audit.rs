@@ -127,6 +127,32 @@ impl AuditedTxn {
         })
     }
 
+    /// Begins a transaction that creates an organisation and starts its chain, so the new
+    /// organisation and its first events commit together or not at all.
+    pub async fn begin_new_organisation(
+        db: &DatabaseConnection,
+        organisation: crate::server::entities::organisation::ActiveModel,
+    ) -> Result<(Self, crate::server::entities::organisation::Model), DbErr> {
+        use sea_orm::ActiveModelTrait;
+        let txn = db.begin().await?;
+        let org = organisation.insert(&txn).await?;
+        audit_head::Entity::insert(audit_head::ActiveModel {
+            org_id: Set(org.id),
+            seq: Set(0),
+            hash: Set(GENESIS_HASH.to_owned()),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let chain = AuditedTxn {
+            txn,
+            org_id: org.id,
+            seq: 0,
+            hash: GENESIS_HASH.to_owned(),
+            recorded: 0,
+        };
+        Ok((chain, org))
+    }
+
     /// The connection on which the change itself is made.
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
@@ -295,23 +321,50 @@ pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<C
             break;
         }
     }
-    if let Some(head) = audit_head::Entity::find_by_id(org_id).one(conn).await? {
-        if head.seq != expected_seq - 1 || head.hash != prev_hash {
-            let reason = format!(
-                "the chain head says {} events but {} are stored (events at the end were deleted)",
-                head.seq,
-                expected_seq - 1
-            );
-            return Ok(ChainReport {
-                org_id,
-                events,
-                first_break: broke(expected_seq, reason),
-            });
-        }
+    let stored = expected_seq - 1;
+    let head = audit_head::Entity::find_by_id(org_id).one(conn).await?;
+    let head_problem = match head {
+        Some(head) if head.seq == stored && head.hash == prev_hash => None,
+        Some(head) if head.seq > stored => Some(format!(
+            "the chain head says {} events but {stored} are stored (events at the end were deleted)",
+            head.seq
+        )),
+        Some(_) => Some("the chain head does not match the last event (the head was edited)".to_owned()),
+        None if stored > 0 => Some("the chain head is missing (it was deleted)".to_owned()),
+        None => None,
+    };
+    if let Some(reason) = head_problem {
+        return Ok(ChainReport {
+            org_id,
+            events,
+            first_break: broke(expected_seq, reason),
+        });
     }
     Ok(ChainReport {
         org_id,
         events,
         first_break: None,
     })
+}
+
+/// Every organisation id that has a chain: from events and heads, so that deleting an
+/// organisation's row cannot hide its chain from verification.
+pub async fn chained_organisations<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>, DbErr> {
+    let mut ids: Vec<i64> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::OrgId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let heads: Vec<i64> = audit_head::Entity::find()
+        .select_only()
+        .column(audit_head::Column::OrgId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    ids.extend(heads);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }

@@ -4,11 +4,10 @@ use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::people::UserStatus;
 use crate::server::ctx::{ClientInfo, Principal};
 use crate::server::entities::{auth_throttle, organisation, password_credential, user};
-use crate::server::password::verify_password;
 use crate::server::services::audit::{Actor, AuditedTxn, NewEvent, Target};
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Statement};
 
 /// Why a sign-in did not succeed. Messages never reveal whether an account exists.
 #[derive(Debug, thiserror::Error)]
@@ -39,65 +38,65 @@ fn address_key(address: &str) -> String {
     format!("addr:{address}")
 }
 
-/// Minutes left on a lock, if `key` is locked at `now`.
+/// Whole minutes until a window that started at `started` ends (at least 1).
+fn minutes_left(started: DateTime<Utc>, window: Duration, now: DateTime<Utc>) -> i64 {
+    ((started + window - now).num_seconds().max(1) + 59) / 60
+}
+
+/// Minutes left on a lock of `key`: `limit` attempts or more counted in the current window.
 async fn locked_minutes<C: ConnectionTrait>(
     conn: &C,
     key: &str,
+    limit: i32,
+    window: Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, DbErr> {
     let row = auth_throttle::Entity::find_by_id(key.to_owned())
         .one(conn)
         .await?;
     Ok(row
-        .and_then(|r| r.locked_until)
-        .filter(|until| *until > now)
-        .map(|until| {
-            let seconds = (until - now).num_seconds();
-            (seconds + 59) / 60
-        }))
+        .filter(|r| r.window_started_at > now - window && r.failures >= limit)
+        .map(|r| minutes_left(r.window_started_at, window, now)))
 }
 
-/// Counts one failure for `key`; locks it when `limit` failures fall within the window.
-async fn count_failure<C: ConnectionTrait>(
+/// Counts one attempt for `key` in a single statement, so that parallel attempts cannot both
+/// read the same count, and returns the count in the current window and when it started.
+async fn count_attempt<C: ConnectionTrait>(
     conn: &C,
     key: &str,
-    limit: i32,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let existing = auth_throttle::Entity::find_by_id(key.to_owned())
-        .one(conn)
-        .await?;
-    let (failures, started) = match existing {
-        Some(row) if now - row.window_started_at < window => {
-            (row.failures + 1, row.window_started_at)
-        }
-        _ => (1, now),
-    };
-    let locked_until = (failures >= limit).then_some(now + window);
-    let model = auth_throttle::ActiveModel {
-        key: Set(key.to_owned()),
-        failures: Set(failures),
-        window_started_at: Set(started),
-        locked_until: Set(locked_until),
-    };
-    auth_throttle::Entity::insert(model)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(auth_throttle::Column::Key)
-                .update_columns([
-                    auth_throttle::Column::Failures,
-                    auth_throttle::Column::WindowStartedAt,
-                    auth_throttle::Column::LockedUntil,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+) -> Result<(i32, DateTime<Utc>), DbErr> {
+    // The same SQL on SQLite (3.35+) and PostgreSQL.
+    const SQL: &str = r#"INSERT INTO auth_throttle ("key", failures, window_started_at, locked_until)
+        VALUES ($1, 1, $2, NULL)
+        ON CONFLICT ("key") DO UPDATE SET
+          failures = CASE WHEN auth_throttle.window_started_at > $3
+                          THEN auth_throttle.failures + 1 ELSE 1 END,
+          window_started_at = CASE WHEN auth_throttle.window_started_at > $3
+                                   THEN auth_throttle.window_started_at ELSE $2 END
+        RETURNING failures, window_started_at"#;
+    let statement = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        SQL,
+        [key.into(), now.into(), (now - window).into()],
+    );
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("throttle counter".into()))?;
+    Ok((
+        row.try_get("", "failures")?,
+        row.try_get("", "window_started_at")?,
+    ))
 }
 
 /// Checks a password sign-in. On success returns the principal; the caller rotates the session.
 /// Every outcome inside a known organisation is audited.
+///
+/// Throttling: the client address is refused while it has `address_failure_limit` failures in
+/// the window; each account counts every attempt atomically *before* the password is checked,
+/// so parallel guesses cannot slip past `account_failure_limit`. Success clears the account.
 pub async fn sign_in(
     state: &AppState,
     org_slug: &str,
@@ -107,33 +106,44 @@ pub async fn sign_in(
 ) -> Result<Principal, SignInError> {
     let now = state.now();
     let window = Duration::minutes(state.auth.throttle_window_minutes);
-    let address = client.address.clone().unwrap_or_else(|| "unknown".into());
+    let address = address_key(client.address.as_deref().unwrap_or("unknown"));
     let email = email.trim().to_lowercase();
+    // Text PostgreSQL cannot store (NUL) or that no account can have: same answer as a miss.
+    let unusable = |text: &str| text.chars().any(char::is_control) || text.len() > 254;
 
-    let org = organisation::Entity::find()
-        .filter(organisation::Column::Slug.eq(org_slug.trim()))
-        .one(&state.db)
-        .await?;
+    if let Some(minutes) = locked_minutes(
+        &state.db,
+        &address,
+        state.auth.address_failure_limit,
+        window,
+        now,
+    )
+    .await?
+    {
+        return Err(SignInError::Throttled(minutes));
+    }
+    let org = if unusable(org_slug) || unusable(&email) {
+        None
+    } else {
+        organisation::Entity::find()
+            .filter(organisation::Column::Slug.eq(org_slug.trim()))
+            .one(&state.db)
+            .await?
+    };
     let Some(org) = org else {
         // Same work as a real attempt, so an unknown organisation is not faster.
-        verify_password(password, &state.dummy_password_hash);
+        state
+            .verify_password(password, &state.dummy_password_hash)
+            .await;
         // No organisation, so no audit chain to write to: only the address is counted.
-        count_failure(
-            &state.db,
-            &address_key(&address),
-            state.auth.address_failure_limit,
-            window,
-            now,
-        )
-        .await?;
+        count_attempt(&state.db, &address, window, now).await?;
         return Err(SignInError::InvalidCredentials);
     };
 
     let account = account_key(org.id, &email);
-    let throttled = match locked_minutes(&state.db, &address_key(&address), now).await? {
-        Some(minutes) => Some(minutes),
-        None => locked_minutes(&state.db, &account, now).await?,
-    };
+    let (attempts, started) = count_attempt(&state.db, &account, window, now).await?;
+    let throttled =
+        (attempts > state.auth.account_failure_limit).then(|| minutes_left(started, window, now));
 
     let found = user::Entity::find()
         .filter(user::Column::OrgId.eq(org.id))
@@ -159,7 +169,7 @@ pub async fn sign_in(
             .as_ref()
             .map(|c| c.password_hash.as_str())
             .unwrap_or(&state.dummy_password_hash);
-        let password_ok = verify_password(password, hash) && credential.is_some();
+        let password_ok = state.verify_password(password, hash).await && credential.is_some();
         match (found, password_ok) {
             (Some(u), true) if u.status == UserStatus::Active.code() => Ok(u),
             (Some(_), true) => Err((SignInError::NotActive, failure("account not active"))),
@@ -200,22 +210,7 @@ pub async fn sign_in(
         }
         Err((error, detail)) => {
             if !matches!(error, SignInError::Throttled(_)) {
-                count_failure(
-                    txn.conn(),
-                    &account,
-                    state.auth.account_failure_limit,
-                    window,
-                    now,
-                )
-                .await?;
-                count_failure(
-                    txn.conn(),
-                    &address_key(&address),
-                    state.auth.address_failure_limit,
-                    window,
-                    now,
-                )
-                .await?;
+                count_attempt(txn.conn(), &address, window, now).await?;
             }
             txn.record(
                 now,

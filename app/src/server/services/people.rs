@@ -48,7 +48,10 @@ fn decode_cursor(cursor: &str) -> Result<(String, i64), AppError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;
-    serde_json::from_slice::<(String, i64)>(&bytes).map_err(|_| bad())
+    serde_json::from_slice::<(String, i64)>(&bytes)
+        .ok()
+        .filter(|(key, _)| !key.chars().any(char::is_control) && key.len() <= 254)
+        .ok_or_else(bad)
 }
 
 /// The exclusive upper bound of all strings starting with `prefix`, in byte order.
@@ -68,7 +71,15 @@ pub async fn list(
     if let Some(status) = query.status {
         select = select.filter(user::Column::Status.eq(status.code()));
     }
-    let search = query.search.trim().to_lowercase();
+    // Control characters cannot be in a name or email (and PostgreSQL refuses NUL).
+    let search: String = query
+        .search
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
     if !search.is_empty() {
         let end = prefix_end(&search);
         let by_email = Condition::all()
@@ -269,10 +280,15 @@ pub async fn create(
 ) -> Result<i64, AppError> {
     let org_id = grant.org_id();
     // Hash before the transaction: argon2 takes tens of milliseconds and holds no lock.
-    let password_hash = initial_password
-        .map(|p| crate::server::password::hash_password(p.expose()))
-        .transpose()
-        .map_err(internal)?;
+    let password_hash = match initial_password {
+        Some(password) => Some(
+            state
+                .hash_password(password.expose())
+                .await
+                .map_err(internal)?,
+        ),
+        None => None,
+    };
     let now = state.now();
     let mut txn = AuditedTxn::begin(&state.db, org_id)
         .await

@@ -8,27 +8,33 @@ use crate::domain::values::{DisplayName, Email, NewPassword, OrgSlug};
 use crate::domain::{AppError, FieldErrors};
 use crate::server::ctx::{internal, ClientInfo, Principal};
 use crate::server::entities::{organisation, password_credential, setup_token, user};
-use crate::server::password::{hash_password, random_token, sha256_hex};
+use crate::server::password::{random_token, sha256_hex};
 use crate::server::services::audit::{Actor, AuditedTxn, NewEvent, Target};
 use crate::server::state::AppState;
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    QueryFilter,
 };
 
 /// True while no administrator exists in any organisation.
 pub async fn needs_setup<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
+    // An indexed existence check: this runs on every anonymous page load.
     Ok(user::Entity::find()
         .filter(user::Column::IsAdmin.eq(true))
-        .count(conn)
+        .one(conn)
         .await?
-        == 0)
+        .is_none())
 }
 
 /// Issues a one-time setup token, valid for 24 hours. Only its hash is stored.
 pub async fn issue_setup_token(state: &AppState) -> Result<String, DbErr> {
     let token = random_token(32);
+    // Only the newest link works: earlier ones printed by earlier starts are withdrawn.
+    setup_token::Entity::delete_many()
+        .filter(setup_token::Column::UsedAt.is_null())
+        .exec(&state.db)
+        .await?;
     setup_token::ActiveModel {
         token_hash: Set(sha256_hex(&token)),
         expires_at: Set(state.now() + Duration::hours(24)),
@@ -96,34 +102,40 @@ pub async fn create_administrator(
     client: &ClientInfo,
 ) -> Result<Principal, AppError> {
     let now = state.now();
-    let password_hash = hash_password(admin.password.expose()).map_err(internal)?;
+    let password_hash = state
+        .hash_password(admin.password.expose())
+        .await
+        .map_err(internal)?;
     let existing = organisation::Entity::find()
         .filter(organisation::Column::Slug.eq(admin.org_slug.as_str()))
         .one(&state.db)
         .await;
-    let (org, created) = match existing.map_err(internal)? {
-        Some(org) => (org, false),
+    let (mut txn, org, created) = match existing.map_err(internal)? {
+        Some(org) => (
+            AuditedTxn::begin(&state.db, org.id)
+                .await
+                .map_err(internal)?,
+            org,
+            false,
+        ),
         None => {
-            let org = organisation::ActiveModel {
+            let new_org = organisation::ActiveModel {
                 slug: Set(admin.org_slug.as_str().to_owned()),
                 name: Set(admin.org_name.as_str().to_owned()),
                 created_at: Set(now),
                 ..Default::default()
-            }
-            .insert(&state.db)
-            .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                    AppError::field("org_slug", "This organisation address is taken.")
-                }
-                _ => internal(e),
-            })?;
-            (org, true)
+            };
+            let (txn, org) = AuditedTxn::begin_new_organisation(&state.db, new_org)
+                .await
+                .map_err(|e| match e.sql_err() {
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                        AppError::field("org_slug", "This organisation address is taken.")
+                    }
+                    _ => internal(e),
+                })?;
+            (txn, org, true)
         }
     };
-    let mut txn = AuditedTxn::begin(&state.db, org.id)
-        .await
-        .map_err(internal)?;
     if created {
         txn.record(
             now,

@@ -28,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
                         let flash = crate::ui::page_flash(&info);
                         let signed_out = query.read().get("signed_out").is_some();
                         let org_value = flash.value("sign_in", "org").or_else(|| info.org_choices.first().map(|c| c.0.clone())).unwrap_or_default();
-                        let many_orgs = info.org_choices.len() > 1;
+                        let many_orgs = info.org_choices.is_empty();
                         view! {
                             {signed_out.then(|| view! { <div class="notice notice-success" role="status">"You are signed out."</div> })}
                             {info.needs_setup.then(|| view! {
