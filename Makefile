@@ -64,6 +64,8 @@ lint:
 	cargo clippy -p app -p server -p migrations --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-## People-list benchmark over 1,000,000 users (see README).
+## People-list benchmark over 1,000,000 users (see README). Set CASTELLAN_BENCH_POSTGRES_URL to
+## an empty PostgreSQL database to measure PostgreSQL too.
 bench:
-	cargo run --release -p server --bin castellan-bench -- people --users 1000000
+	cargo run --release -p server --bin castellan-bench -- people --users 1000000 \
+		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))

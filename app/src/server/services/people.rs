@@ -13,7 +13,7 @@ use crate::server::entities::{session, user};
 use crate::server::services::audit::{Actor, AuditedTxn, NewEvent, Target};
 use crate::server::state::AppState;
 use base64::Engine;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -67,10 +67,6 @@ pub async fn list(
     query: &PeopleQuery,
 ) -> Result<PeoplePage, AppError> {
     let limit = query.effective_limit();
-    let mut select = user::Entity::find().filter(user::Column::OrgId.eq(grant.org_id()));
-    if let Some(status) = query.status {
-        select = select.filter(user::Column::Status.eq(status.code()));
-    }
     // Control characters cannot be in a name or email (and PostgreSQL refuses NUL).
     let search: String = query
         .search
@@ -80,55 +76,47 @@ pub async fn list(
         .filter(|c| !c.is_control())
         .take(254)
         .collect();
-    if !search.is_empty() {
-        let end = prefix_end(&search);
-        let by_email = Condition::all()
-            .add(user::Column::Email.gte(search.clone()))
-            .add(user::Column::Email.lt(end.clone()));
-        let condition = if search.contains('@') {
-            by_email
-        } else {
-            Condition::any().add(by_email).add(
-                Condition::all()
-                    .add(user::Column::NameKey.gte(search.clone()))
-                    .add(user::Column::NameKey.lt(end)),
-            )
-        };
-        select = select.filter(condition);
-    }
     let cursor = query
         .cursor
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(decode_cursor)
         .transpose()?;
-    // Name and email sort ascending with the id as tie-breaker; newest sorts by id descending.
-    let key_column = match query.sort {
-        PeopleSort::Name => Some(user::Column::NameKey),
-        PeopleSort::Email => Some(user::Column::Email),
-        PeopleSort::Newest => None,
+
+    // One index range per query: a name prefix and an email prefix are two separate queries
+    // merged here, because an OR of the two makes the planners scan the sort index instead.
+    let prefix = |column: user::Column| {
+        Condition::all()
+            .add(column.gte(search.clone()))
+            .add(column.lt(prefix_end(&search)))
     };
-    if let Some((key, id)) = &cursor {
-        select = match key_column {
-            Some(column) => select.filter(
-                Condition::any().add(column.gt(key.clone())).add(
-                    Condition::all()
-                        .add(column.eq(key.clone()))
-                        .add(user::Column::Id.gt(*id)),
-                ),
-            ),
-            None => select.filter(user::Column::Id.lt(*id)),
-        };
+    let mut filters = Vec::new();
+    if search.is_empty() {
+        filters.push(Condition::all());
+    } else {
+        filters.push(prefix(user::Column::Email));
+        if !search.contains('@') {
+            filters.push(prefix(user::Column::NameKey));
+        }
     }
-    select = match key_column {
-        Some(column) => select.order_by_asc(column).order_by_asc(user::Column::Id),
-        None => select.order_by_desc(user::Column::Id),
-    };
-    let mut rows = select
-        .limit(limit + 1)
-        .all(&state.db)
-        .await
-        .map_err(internal)?;
+    let mut rows: Vec<user::Model> = Vec::new();
+    for filter in filters {
+        let select = page_select(grant.org_id(), query, cursor.as_ref()).filter(filter);
+        rows.extend(
+            select
+                .limit(limit + 1)
+                .all(&state.db)
+                .await
+                .map_err(internal)?,
+        );
+    }
+    rows.sort_by(|a, b| match query.sort {
+        PeopleSort::Name => (&a.name_key, a.id).cmp(&(&b.name_key, b.id)),
+        PeopleSort::Email => a.email.cmp(&b.email),
+        PeopleSort::Newest => b.id.cmp(&a.id),
+    });
+    rows.dedup_by_key(|row| row.id);
+
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|last| {
@@ -146,6 +134,40 @@ pub async fn list(
         rows: rows.into_iter().map(summary).collect(),
         next_cursor,
     })
+}
+
+/// The organisation, status, keyset position and order of one page, for one index range scan.
+/// The keyset is a row-value comparison, which both planners turn into an index range.
+fn page_select(
+    org_id: i64,
+    query: &PeopleQuery,
+    cursor: Option<&(String, i64)>,
+) -> sea_orm::Select<user::Entity> {
+    let mut select = user::Entity::find().filter(user::Column::OrgId.eq(org_id));
+    if let Some(status) = query.status {
+        select = select.filter(user::Column::Status.eq(status.code()));
+    }
+    if let Some((key, id)) = cursor {
+        select = match query.sort {
+            PeopleSort::Name => select.filter(
+                Expr::tuple([
+                    Expr::col(user::Column::NameKey),
+                    Expr::col(user::Column::Id),
+                ])
+                .gt(Expr::tuple([Expr::val(key.clone()), Expr::val(*id)])),
+            ),
+            // Emails are unique within an organisation: the email alone is the position.
+            PeopleSort::Email => select.filter(user::Column::Email.gt(key.clone())),
+            PeopleSort::Newest => select.filter(user::Column::Id.lt(*id)),
+        };
+    }
+    match query.sort {
+        PeopleSort::Name => select
+            .order_by_asc(user::Column::NameKey)
+            .order_by_asc(user::Column::Id),
+        PeopleSort::Email => select.order_by_asc(user::Column::Email),
+        PeopleSort::Newest => select.order_by_desc(user::Column::Id),
+    }
 }
 
 async fn find_in_org<C: ConnectionTrait>(

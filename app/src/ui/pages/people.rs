@@ -7,8 +7,7 @@ use crate::api::people::{
 };
 use crate::domain::flash::Flash;
 use crate::domain::people::{
-    Employment, PeopleQuery, PeopleSort, PersonDetail, PersonSummary, UserStatus, PRODUCT_LINES,
-    REGIONS,
+    Employment, PeopleQuery, PeopleSort, PersonDetail, PersonSummary, UserStatus, REGIONS,
 };
 use crate::ui::components::{
     loading, CsrfField, ErrorNotice, Field, FormError, SelectField, StatusBadge,
@@ -221,7 +220,6 @@ fn person_fields(flash: &Flash, stored: Option<&PersonDetail>) -> impl IntoView 
         <Field label="Manager's email" name="form[manager_email]" id="manager_email" kind="email" maxlength=Some(254)
             hint=Some("Leave empty if they have no manager in Castellan.")
             value=value("manager_email", stored.and_then(|s| s.manager_email.clone())) error=error("manager_email")/>
-        <p class="hint">"Known product lines: "{PRODUCT_LINES.join(", ")}</p>
     }
 }
 
