@@ -18,8 +18,10 @@ setup:
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
 
-## Installs the browser-test packages (Chromium comes from Debian: see .ci/run).
+## Installs the browser-test packages and Debian's Chromium (Playwright cannot download
+## browsers here).
 setup-e2e:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	cd end2end && npm ci --no-audit --no-fund
 
 ## Builds the server and the browser bundle into target/site.
