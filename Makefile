@@ -18,10 +18,10 @@ setup:
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
 
-## Installs the browser-test packages and Debian's Chromium (Playwright cannot download
-## browsers here).
+## Installs the browser-test packages, Debian's Chromium (Playwright cannot download
+## browsers here) and oathtool (real TOTP codes for the MFA tests).
 setup-e2e:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && command -v oathtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium oathtool; }
 	cd end2end && npm ci --no-audit --no-fund
 
 ## Builds the server and the browser bundle into target/site.
@@ -69,5 +69,8 @@ lint:
 ## People-list benchmark over 1,000,000 users (see README). Set CASTELLAN_BENCH_POSTGRES_URL to
 ## an empty PostgreSQL database to measure PostgreSQL too.
 bench:
+	cargo bench -p app --features ssr --bench engine
 	cargo run --release -p server --bin castellan-bench -- people --users 1000000 \
+		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))
+	cargo run --release -p server --bin castellan-bench -- access --users 1000000 --tickets 1000000 \
 		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))

@@ -7,6 +7,13 @@ export const ADMIN = {
   name: 'E2E Admin',
 } as const;
 
+/** The demo organisation `start-server.sh` seeds, with its CX records, teams and groups. */
+export const DEMO_ADMIN = {
+  org: 'northwind',
+  email: 'admin@northwind.example',
+  password: 'e2e-demo-password-123',
+} as const;
+
 /** The password given to people the tests create (at least 12 characters). */
 export const USER_PASSWORD = 'user-password-4567';
 
@@ -54,16 +61,26 @@ export function h1(page: Page): Locator {
  * Fills and submits the sign-in form from a freshly loaded /login, so that whatever the next
  * page shows really is the answer to this attempt. Asserts nothing about the outcome.
  */
-export async function submitSignIn(page: Page, email: string, password: string): Promise<void> {
+export async function submitSignIn(
+  page: Page,
+  email: string,
+  password: string,
+  org = 'e2e',
+): Promise<void> {
   await page.goto('/login');
+  // With more than one organisation the form asks which one.
+  const orgField = page.locator('#org');
+  if (await orgField.count()) {
+    await orgField.fill(org);
+  }
   await textbox(page, 'Email').fill(email);
   await passwordField(page, 'Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Signs in and waits for the dashboard. */
-export async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await submitSignIn(page, email, password);
+export async function signIn(page: Page, email: string, password: string, org = 'e2e'): Promise<void> {
+  await submitSignIn(page, email, password, org);
   await expectPath(page, '/');
   await expect(h1(page)).toBeVisible();
 }

@@ -147,7 +147,7 @@ enum Feedback {
     CreatedAt,
 }
 
-fn fk(
+pub(crate) fn fk(
     name: &str,
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
@@ -161,7 +161,11 @@ fn fk(
         .to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
+pub(crate) fn index(
+    name: &str,
+    table: impl IntoIden,
+    columns: &[&'static str],
+) -> IndexCreateStatement {
     let mut statement = Index::create().name(name).table(table).to_owned();
     for column in columns {
         statement.col(Alias::new(*column));

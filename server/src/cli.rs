@@ -68,7 +68,12 @@ pub enum AdminCommand {
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
     /// Create the demo CX organisation (idempotent) and print a fresh administrator password.
-    Seed,
+    Seed {
+        /// Read the administrator's new password from standard input instead of generating one
+        /// (for scripted demos and browser tests).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,10 +181,19 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Demo {
-            command: DemoCommand::Seed,
+            command: DemoCommand::Seed { password_stdin },
         } => {
+            let chosen = if password_stdin {
+                let text = read_password()?;
+                Some(
+                    app::domain::values::NewPassword::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
+            } else {
+                None
+            };
             let state = state_for_cli(&config).await?;
-            let credentials = app::server::services::demo::seed(&state)
+            let credentials = app::server::services::demo::seed(&state, chosen)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -192,7 +206,9 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 credentials.org_slug
             );
             println!("Demo administrator: {}", credentials.email);
-            println!("Password (shown once): {}", credentials.password);
+            if !password_stdin {
+                println!("Password (shown once): {}", credentials.password);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -64,6 +64,14 @@ pub struct Config {
     pub address_failure_limit: i32,
     /// The throttle window and lock length, in minutes.
     pub throttle_window_minutes: i64,
+    /// Sensitive actions (managing roles, resetting factors, settings) need the second step
+    /// passed within this many minutes, for people who have a second factor.
+    pub step_up_minutes: i64,
+    /// Key for second-factor secrets at rest: base64 of 32 random bytes. Set it in production
+    /// (from a secret store); without it the key is kept in `mfa_key_file`.
+    pub mfa_key: Option<Secret>,
+    /// Where the key is kept when `mfa_key` is not set (created on first start, mode 0600).
+    pub mfa_key_file: String,
 }
 
 impl Default for Config {
@@ -83,11 +91,45 @@ impl Default for Config {
             account_failure_limit: 5,
             address_failure_limit: 50,
             throttle_window_minutes: 15,
+            step_up_minutes: 15,
+            mfa_key: None,
+            mfa_key_file: "data/mfa.key".into(),
         }
     }
 }
 
 impl Config {
+    /// The key that seals second-factor secrets: `mfa_key`, else the key file (created with a
+    /// fresh random key on first use, readable only by its owner).
+    pub fn mfa_secrets(&self) -> anyhow::Result<app::server::mfa::SecretBox> {
+        use app::server::mfa::SecretBox;
+        if let Some(key) = &self.mfa_key {
+            return SecretBox::from_base64(key.expose()).map_err(anyhow::Error::msg);
+        }
+        let path = Path::new(&self.mfa_key_file);
+        if !path.exists() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("could not create {}", dir.display()))?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("could not create {}", path.display()))?;
+            std::io::Write::write_all(&mut file, SecretBox::generate_key().as_bytes())?;
+            tracing::warn!(
+                file = %path.display(),
+                "created a key for second-factor secrets; in production set CASTELLAN_MFA_KEY from a secret store"
+            );
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        SecretBox::from_base64(&text).map_err(anyhow::Error::msg)
+    }
+
     /// Loads defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = match file {
@@ -154,6 +196,15 @@ impl Config {
         }
         if let Some(v) = get("CASTELLAN_THROTTLE_WINDOW_MINUTES") {
             self.throttle_window_minutes = parse("CASTELLAN_THROTTLE_WINDOW_MINUTES", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_STEP_UP_MINUTES") {
+            self.step_up_minutes = parse("CASTELLAN_STEP_UP_MINUTES", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_MFA_KEY") {
+            self.mfa_key = Some(Secret::new(v));
+        }
+        if let Some(v) = get("CASTELLAN_MFA_KEY_FILE") {
+            self.mfa_key_file = v;
         }
         if let Some(v) = get("CASTELLAN_MAX_CONNECTIONS") {
             self.max_connections = parse("CASTELLAN_MAX_CONNECTIONS", v)?;

@@ -144,8 +144,12 @@ pub async fn build_with_clock(
         account_failure_limit: config.account_failure_limit,
         address_failure_limit: config.address_failure_limit,
         throttle_window_minutes: config.throttle_window_minutes,
+        step_up_minutes: config.step_up_minutes,
     };
-    let state = AppState::new(db.clone(), clock, auth);
+    let state = AppState::new(db.clone(), clock, auth).with_secrets(config.mfa_secrets()?);
+    app::server::services::access::bootstrap(&state)
+        .await
+        .context("could not bring organisations' roles up to date")?;
     let listener = TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("could not listen on {}", config.addr))?;

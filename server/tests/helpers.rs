@@ -103,6 +103,7 @@ pub async fn spawn_app_with_clock(
         database_url: Secret::new(database_url),
         addr: "127.0.0.1:0".into(),
         max_connections: 5,
+        mfa_key: Some(Secret::new(app::server::mfa::SecretBox::generate_key())),
         ..Config::default()
     };
     let application = server::startup::build_with_clock(config, clock)

@@ -29,6 +29,19 @@ pub async fn sign_in(org: String, email: String, password: String) -> Result<(),
             return Err(ctx.fail_form("sign_in", &values, "/login", error).await);
         }
     };
+    // With a second factor, the password only opens the second step.
+    if crate::server::services::mfa::has_second_factor(
+        &ctx.state,
+        principal.org_id,
+        principal.user_id,
+    )
+    .await
+    .map_err(internal)?
+    {
+        ctx.start_pending_mfa(&principal).await?;
+        leptos_axum::redirect("/login/mfa");
+        return Ok(());
+    }
     ctx.start_session(&principal).await?;
     ctx.succeed(format!("Welcome back, {}.", principal.display_name), "/")
         .await;

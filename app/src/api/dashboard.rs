@@ -8,14 +8,13 @@ use leptos::prelude::*;
 /// get `None` (and a welcome page) rather than a refusal.
 #[server(input = server_fn::codec::GetUrl, endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Option<DashboardFigures>, AppError> {
-    use crate::server::authz::{authorize, holds, UserView};
+    use crate::server::authz::{optional, UserView};
     use crate::server::ctx::RequestCtx;
 
     let ctx = RequestCtx::load().await?;
-    if !holds::<UserView>(ctx.principal().map_err(|e| ctx.fail(e))?) {
+    let Some(grant) = optional::<UserView>(&ctx).await.map_err(|e| ctx.fail(e))? else {
         return Ok(None);
-    }
-    let grant = authorize::<UserView>(&ctx).await.map_err(|e| ctx.fail(e))?;
+    };
     crate::server::services::dashboard::figures(&ctx.state, &grant)
         .await
         .map(Some)

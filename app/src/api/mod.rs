@@ -2,7 +2,11 @@
 //! permission it needs, calls a service, and maps the error. Reads are GET (safe, CSRF-exempt);
 //! writes are POST and pass the CSRF layer.
 
+pub mod access;
 pub mod auth;
 pub mod dashboard;
+pub mod mfa;
 pub mod people;
 pub mod session;
+pub mod units;
+pub mod workspace;

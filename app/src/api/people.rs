@@ -25,7 +25,7 @@ pub async fn get_person(id: i64) -> Result<PersonDetail, AppError> {
 
     let ctx = RequestCtx::load().await?;
     let grant = authorize::<UserView>(&ctx).await.map_err(|e| ctx.fail(e))?;
-    crate::server::services::people::get(&ctx.state, &grant, id)
+    crate::server::services::people::get(&ctx.state, &grant, id, &ctx.client)
         .await
         .map_err(|e| ctx.fail(e))
 }

@@ -37,14 +37,27 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let user = ctx.principal.as_ref().map(|p| SessionUser {
-        id: p.user_id,
-        email: p.email.clone(),
-        display_name: p.display_name.clone(),
-        org_name: p.org_name.clone(),
-        org_slug: p.org_slug.clone(),
-        is_admin: p.is_admin,
-    });
+    let user = match ctx.principal.as_ref() {
+        Some(p) => {
+            let access = ctx.access().await?;
+            Some(SessionUser {
+                id: p.user_id,
+                email: p.email.clone(),
+                display_name: p.display_name.clone(),
+                org_name: p.org_name.clone(),
+                org_slug: p.org_slug.clone(),
+                permissions: access
+                    .snapshot
+                    .held(access.now)
+                    .into_iter()
+                    .map(|p| p.code().to_owned())
+                    .collect(),
+                mfa_due: access.mfa_due.map(|d| d.format("%Y-%m-%d").to_string()),
+                mfa_overdue: access.mfa_overdue(),
+            })
+        }
+        None => None,
+    };
     // Anonymous visitors learn no organisation names: only a deployment with exactly one
     // organisation fills it in (as a hidden field), everyone else types the short name.
     let (org_choices, needs_setup) = if user.is_none() {

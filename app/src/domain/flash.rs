@@ -61,7 +61,20 @@ pub struct SessionUser {
     pub display_name: String,
     pub org_name: String,
     pub org_slug: String,
-    pub is_admin: bool,
+    /// Codes of the permissions held somewhere in the organisation: what navigation and
+    /// buttons show. The server decides again on every request.
+    pub permissions: Vec<String>,
+    /// When a required second factor must be set up by ("2026-12-02"), if one is due.
+    pub mfa_due: Option<String>,
+    /// True once that date has passed: everything but setting one up is refused.
+    pub mfa_overdue: bool,
+}
+
+impl SessionUser {
+    /// Whether to show what needs `permission` (a hint for the interface, never a check).
+    pub fn may(&self, permission: crate::domain::permission::Permission) -> bool {
+        self.permissions.iter().any(|p| p == permission.code())
+    }
 }
 
 /// What every page needs from the session: the user (if any), the CSRF token for its forms,

@@ -84,7 +84,6 @@ pub struct PersonSummary {
     pub status: UserStatus,
     pub department: Option<String>,
     pub region: Option<String>,
-    pub is_admin: bool,
 }
 
 /// Everything the person page shows.
@@ -102,7 +101,6 @@ pub struct PersonDetail {
     pub manager_id: Option<i64>,
     pub manager_name: Option<String>,
     pub manager_email: Option<String>,
-    pub is_admin: bool,
     pub created_at: String,
     pub updated_at: String,
 }

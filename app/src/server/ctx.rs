@@ -16,6 +16,15 @@ pub mod keys {
     pub const CSRF: &str = "csrf";
     pub const FLASH: &str = "flash";
     pub const LAST_SEEN: &str = "last_seen";
+    /// Set between a correct password and the second step; not a sign-in yet.
+    pub const PENDING_USER_ID: &str = "pending_user_id";
+    pub const PENDING_ORG_ID: &str = "pending_org_id";
+    pub const PENDING_AT: &str = "pending_at";
+    /// When, and with which factor, the second step was last passed (unix seconds).
+    pub const MFA_AT: &str = "mfa_at";
+    pub const MFA_FACTOR: &str = "mfa_factor";
+    /// What a form had when it was interrupted for a step-up, restored when it passes.
+    pub const RESUME: &str = "resume";
 }
 
 /// The signed-in person, loaded fresh from the database on every request.
@@ -27,7 +36,6 @@ pub struct Principal {
     pub org_name: String,
     pub email: String,
     pub display_name: String,
-    pub is_admin: bool,
 }
 
 /// Where a request came from, for the audit log and throttling.
@@ -50,6 +58,9 @@ pub struct RequestCtx {
     /// A browser form post (as opposed to a fetch from code): errors are carried by flash and
     /// a redirect instead of a status code.
     pub is_form_post: bool,
+    /// The principal's resolved access, loaded on first use and shared by every decision of
+    /// the request.
+    access: tokio::sync::OnceCell<std::sync::Arc<crate::server::authz::Access>>,
 }
 
 impl RequestCtx {
@@ -83,7 +94,37 @@ impl RequestCtx {
             principal,
             client,
             is_form_post,
+            access: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The principal's access, loaded once per request.
+    pub async fn access(&self) -> Result<std::sync::Arc<crate::server::authz::Access>, AppError> {
+        let principal = self.principal()?;
+        self.access
+            .get_or_try_init(|| async {
+                let mfa = match (
+                    self.session.get::<i64>(keys::MFA_AT).await.ok().flatten(),
+                    self.session
+                        .get::<String>(keys::MFA_FACTOR)
+                        .await
+                        .ok()
+                        .flatten(),
+                ) {
+                    (Some(at), factor) => chrono::DateTime::from_timestamp(at, 0).map(|at| {
+                        crate::server::authz::engine::MfaContext {
+                            factor: factor.unwrap_or_else(|| "totp".into()),
+                            at,
+                        }
+                    }),
+                    _ => None,
+                };
+                crate::server::authz::Access::load(&self.state, principal, mfa)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await
+            .cloned()
     }
 
     /// The signed-in principal, or `Unauthenticated`.
@@ -94,31 +135,84 @@ impl RequestCtx {
     /// Starts a signed-in session for `principal` under a fresh session id, so that an id
     /// planted before sign-in is worthless, with a fresh CSRF token.
     pub async fn start_session(&self, principal: &Principal) -> Result<(), AppError> {
+        let now = self.state.now().timestamp();
+        self.fresh_session(&[
+            (keys::USER_ID, principal.user_id),
+            (keys::ORG_ID, principal.org_id),
+            (keys::SIGNED_IN_AT, now),
+            (keys::LAST_SEEN, now),
+        ])
+        .await
+    }
+
+    /// Starts the second step of a sign-in: a fresh session id that holds only who passed the
+    /// password, so nothing is reachable until the second factor is checked.
+    pub async fn start_pending_mfa(&self, principal: &Principal) -> Result<(), AppError> {
+        self.fresh_session(&[
+            (keys::PENDING_USER_ID, principal.user_id),
+            (keys::PENDING_ORG_ID, principal.org_id),
+            (keys::PENDING_AT, self.state.now().timestamp()),
+        ])
+        .await
+    }
+
+    /// Replaces the session with a new id holding only `entries` and a new CSRF token.
+    async fn fresh_session(&self, entries: &[(&str, i64)]) -> Result<(), AppError> {
         self.session.cycle_id().await.map_err(internal)?;
         self.session.clear().await;
-        let now = self.state.now().timestamp();
-        self.session
-            .insert(keys::USER_ID, principal.user_id)
-            .await
-            .map_err(internal)?;
-        self.session
-            .insert(keys::ORG_ID, principal.org_id)
-            .await
-            .map_err(internal)?;
-        self.session
-            .insert(keys::SIGNED_IN_AT, now)
-            .await
-            .map_err(internal)?;
-        self.session
-            .insert(keys::LAST_SEEN, now)
-            .await
-            .map_err(internal)?;
+        for (key, value) in entries {
+            self.session.insert(key, value).await.map_err(internal)?;
+        }
         let csrf = crate::server::password::random_token(32);
         self.session
             .insert(keys::CSRF, csrf)
             .await
-            .map_err(internal)?;
-        Ok(())
+            .map_err(internal)
+    }
+
+    /// Step-up: people with a second factor must have passed it within the configured minutes
+    /// before a sensitive action. If they have not, what they typed is kept, they are sent to
+    /// `/step-up`, and passing it brings them back to `back` with the form as they left it.
+    pub async fn require_step_up<V: Serialize>(
+        &self,
+        form: &str,
+        values: &V,
+        back: &str,
+    ) -> Result<(), AppError> {
+        let principal = self.principal()?;
+        let has_factor = crate::server::services::mfa::has_second_factor(
+            &self.state,
+            principal.org_id,
+            principal.user_id,
+        )
+        .await
+        .map_err(internal)?;
+        if !has_factor {
+            return Ok(());
+        }
+        let passed = self.session.get::<i64>(keys::MFA_AT).await.ok().flatten();
+        let window = self.state.auth.step_up_minutes * 60;
+        if passed.is_some_and(|at| self.state.now().timestamp() - at <= window) {
+            return Ok(());
+        }
+        if self.is_form_post {
+            let resume = Flash {
+                path: Some(back.to_owned()),
+                form: Some(form.to_owned()),
+                values: flatten_values(serde_json::to_value(values).ok()),
+                errors: Default::default(),
+                error: None,
+                notice: Some("Second factor confirmed. Check the form and submit it again.".into()),
+            };
+            self.session
+                .insert(keys::RESUME, resume)
+                .await
+                .map_err(internal)?;
+            leptos_axum::redirect(&format!("/step-up?back={back}"));
+        } else {
+            set_status(&AppError::MfaRequired);
+        }
+        Err(AppError::MfaRequired)
     }
 
     /// Finishes a form submission that failed: keeps what was typed and the messages in the
@@ -131,12 +225,7 @@ impl RequestCtx {
         error: AppError,
     ) -> AppError {
         if self.is_form_post {
-            let values = serde_json::to_value(values)
-                .ok()
-                .and_then(|v| {
-                    serde_json::from_value::<std::collections::BTreeMap<String, String>>(v).ok()
-                })
-                .unwrap_or_default();
+            let values = flatten_values(serde_json::to_value(values).ok());
             let (errors, message) = match &error {
                 AppError::Validation(fields) => (fields.clone(), None),
                 other => (Default::default(), Some(other.to_string())),
@@ -160,9 +249,26 @@ impl RequestCtx {
 
     /// Finishes a successful form submission: a notice for the next page, and a redirect there.
     pub async fn succeed(&self, notice: impl Into<String>, to: &str) {
+        self.succeed_showing(notice, to, None).await;
+    }
+
+    /// As [`RequestCtx::succeed`], with values the next page shows once (such as new recovery
+    /// codes), under the form name `shown`.
+    pub async fn succeed_showing(
+        &self,
+        notice: impl Into<String>,
+        to: &str,
+        shown: Option<(&str, std::collections::BTreeMap<String, String>)>,
+    ) {
+        let (form, values) = match shown {
+            Some((form, values)) => (Some(form.to_owned()), values),
+            None => (None, Default::default()),
+        };
         let flash = Flash {
             path: Some(to.to_owned()),
             notice: Some(notice.into()),
+            form,
+            values,
             ..Default::default()
         };
         if let Err(err) = self.session.insert(keys::FLASH, flash).await {
@@ -176,6 +282,28 @@ impl RequestCtx {
         set_status(&error);
         error
     }
+}
+
+/// A form's values as text for the flash: lists (checkbox groups) are joined with commas.
+fn flatten_values(values: Option<serde_json::Value>) -> std::collections::BTreeMap<String, String> {
+    let Some(serde_json::Value::Object(map)) = values else {
+        return Default::default();
+    };
+    map.into_iter()
+        .filter_map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((key, text))
+        })
+        .collect()
 }
 
 fn set_status(error: &AppError) {

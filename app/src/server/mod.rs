@@ -3,6 +3,7 @@
 pub mod authz;
 pub mod ctx;
 pub mod entities;
+pub mod mfa;
 pub mod password;
 pub mod repo;
 pub mod services;

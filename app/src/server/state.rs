@@ -37,6 +37,8 @@ pub struct AuthSettings {
     pub address_failure_limit: i32,
     /// Length of the counting window and of the lock, in minutes.
     pub throttle_window_minutes: i64,
+    /// Sensitive actions need the second step passed within this many minutes.
+    pub step_up_minutes: i64,
 }
 
 impl Default for AuthSettings {
@@ -47,6 +49,7 @@ impl Default for AuthSettings {
             account_failure_limit: 5,
             address_failure_limit: 50,
             throttle_window_minutes: 15,
+            step_up_minutes: 15,
         }
     }
 }
@@ -63,6 +66,9 @@ pub struct AppState {
     /// Bounds concurrent argon2 work (19 MiB and tens of milliseconds each) to the cores, off
     /// the async workers, so a flood of sign-ins cannot starve every other request.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Encrypts TOTP secrets at rest. [`AppState::new`] starts with a random key that lives as
+    /// long as the process; `startup` replaces it with the configured one.
+    pub secrets: Arc<super::mfa::SecretBox>,
 }
 
 impl AppState {
@@ -76,7 +82,17 @@ impl AppState {
             auth,
             dummy_password_hash: Arc::new(dummy),
             hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
+            secrets: Arc::new(
+                super::mfa::SecretBox::from_base64(&super::mfa::SecretBox::generate_key())
+                    .expect("a generated key is valid"),
+            ),
         }
+    }
+
+    /// The same state with this key for secrets at rest.
+    pub fn with_secrets(mut self, secrets: super::mfa::SecretBox) -> Self {
+        self.secrets = Arc::new(secrets);
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

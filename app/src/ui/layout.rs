@@ -3,6 +3,7 @@
 use super::components::{ErrorNotice, FlashNotice};
 use super::use_session;
 use crate::api::auth::SignOut;
+use crate::domain::permission::Permission;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::{Outlet, A};
@@ -17,6 +18,20 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
         </li>
     }
 }
+
+/// Sections of the console and the permission that shows each in the navigation. Showing is a
+/// courtesy: every page asks the engine again on the server.
+const NAV: [(&str, &str, Permission); 9] = [
+    ("/tickets", "Tickets", Permission::TicketView),
+    ("/feedback", "Feedback", Permission::FeedbackView),
+    ("/customers", "Customers", Permission::CustomerView),
+    ("/people", "People", Permission::UserView),
+    ("/teams", "Teams", Permission::TeamView),
+    ("/groups", "Groups", Permission::GroupView),
+    ("/roles", "Roles", Permission::RoleView),
+    ("/permissions", "Permissions", Permission::RoleView),
+    ("/settings", "Settings", Permission::SettingsView),
+];
 
 /// Wraps every signed-in page.
 #[component]
@@ -38,7 +53,9 @@ pub fn ConsoleLayout() -> impl IntoView {
                                 <nav aria-label="Main">
                                     <ul>
                                         <NavLink href="/" label="Dashboard"/>
-                                        <NavLink href="/people" label="People"/>
+                                        {NAV.iter().filter(|(_, _, p)| user.may(*p)).map(|(href, label, _)| view! {
+                                            <NavLink href=*href label=*label/>
+                                        }).collect_view()}
                                     </ul>
                                 </nav>
                                 <details class="user-menu">
@@ -49,6 +66,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                                     <div class="menu">
                                         <p class="menu-email">{user.email.clone()}</p>
                                         <a href="/profile">"Your profile"</a>
+                                        <a href="/security">"Security"</a>
                                         <form method="post" action=SignOut::PATH>
                                             <input type="hidden" name="csrf_token" value=info.csrf_token.clone()/>
                                             <button type="submit" class="link-button">"Sign out"</button>
@@ -57,6 +75,16 @@ pub fn ConsoleLayout() -> impl IntoView {
                                 </details>
                             </header>
                             <main id="main" tabindex="-1">
+                                {user.mfa_due.clone().map(|due| view! {
+                                    <div class="notice notice-warning" role="status">
+                                        {if user.mfa_overdue {
+                                            "Your access requires a second factor. Set one up to continue: ".to_owned()
+                                        } else {
+                                            format!("Your access requires a second factor. Set one up by {due}: ")
+                                        }}
+                                        <a href="/security">"go to Security"</a>"."
+                                    </div>
+                                })}
                                 {
                                     // Reactive on the path: in-app navigation hides a notice meant for another page.
                                     let flash = info.flash.clone();

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/mfa") view=pages::security::MfaLoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("people") view=pages::people::PeoplePage ssr=SsrMode::Async/>
@@ -71,6 +72,24 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("people/suspend") view=pages::people::ConfirmSuspendPage ssr=SsrMode::Async/>
                     <Route path=path!("people/:id") view=pages::people::PersonPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("security") view=pages::security::SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=pages::security::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("step-up") view=pages::security::StepUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("roles") view=pages::access::RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("roles/new") view=pages::access::NewRolePage ssr=SsrMode::Async/>
+                    <Route path=path!("roles/:id") view=pages::access::RolePage ssr=SsrMode::Async/>
+                    <Route path=path!("roles/:id/delete") view=pages::access::DeleteRolePage ssr=SsrMode::Async/>
+                    <Route path=path!("permissions") view=pages::access::PermissionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("permissions/:code") view=pages::access::PermissionPage ssr=SsrMode::Async/>
+                    <Route path=path!("assignments/:id/revoke") view=pages::access::RevokeAssignmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("teams") view=pages::units::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("teams/:id") view=pages::units::TeamPage ssr=SsrMode::Async/>
+                    <Route path=path!("groups") view=pages::units::GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("groups/:id") view=pages::units::GroupPage ssr=SsrMode::Async/>
+                    <Route path=path!("tickets") view=pages::workspace::TicketsPage ssr=SsrMode::Async/>
+                    <Route path=path!("tickets/:id") view=pages::workspace::TicketPage ssr=SsrMode::Async/>
+                    <Route path=path!("feedback") view=pages::workspace::FeedbackPage ssr=SsrMode::Async/>
+                    <Route path=path!("customers") view=pages::workspace::CustomersPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,7 +1,8 @@
-//! Benchmarks of the console's list queries at scale (not a test). Seeds a large organisation
-//! and reports median and p95 server time of each query, on SQLite and, when given, PostgreSQL.
+//! Benchmarks of the console's queries at scale (not a test). Seeds a large organisation and
+//! reports median and p95 server time of each query, on SQLite and, when given, PostgreSQL.
 //!
 //! `castellan-bench people --users 1000000 [--postgres postgres://…/db]`
+//! `castellan-bench access --users 1000000 --tickets 1000000 [--postgres postgres://…/db]`
 
 use app::domain::people::{PeopleQuery, PeopleSort};
 use app::server::authz::{authorize_principal, UserView};
@@ -38,35 +39,360 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Effective access of one user, and a region-scoped tickets list, at scale.
+    Access {
+        #[arg(long, default_value_t = 1_000_000)]
+        users: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        /// Also run on this PostgreSQL database.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Samples per query.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Args {
-        command:
-            Bench::People {
-                users,
-                postgres,
-                samples,
-            },
-    } = Args::parse();
-    let sqlite = std::env::temp_dir().join(format!("castellan-bench-{users}.db"));
+    match Args::parse().command {
+        Bench::People {
+            users,
+            postgres,
+            samples,
+        } => people_bench(users, postgres, samples).await,
+        Bench::Access {
+            users,
+            tickets,
+            postgres,
+            samples,
+        } => access_bench(users, tickets, postgres, samples).await,
+    }
+}
+
+/// The databases to measure: a SQLite file named after the run, and PostgreSQL when given.
+fn targets(tag: &str, postgres: Option<String>) -> Vec<(&'static str, String)> {
+    let sqlite = std::env::temp_dir().join(format!("castellan-bench-{tag}.db"));
     let mut targets = vec![("SQLite", format!("sqlite://{}?mode=rwc", sqlite.display()))];
     if let Some(url) = postgres {
         targets.push(("PostgreSQL", url));
     }
+    targets
+}
+
+async fn open(url: String) -> anyhow::Result<AppState> {
+    let config = Config {
+        database_url: Secret::new(url),
+        ..Config::default()
+    };
+    let db = server::startup::connect(&config).await?;
+    server::startup::migrate(&db).await?;
+    let state = AppState::new(db, Arc::new(SystemClock), AuthSettings::default());
+    app::server::services::access::bootstrap(&state).await?;
+    Ok(state)
+}
+
+/// Effective access of one person, and the first page of a region-scoped tickets list, in an
+/// organisation of `users` people and `tickets` tickets.
+async fn access_bench(
+    users: u64,
+    tickets: u64,
+    postgres: Option<String>,
+    samples: usize,
+) -> anyhow::Result<()> {
+    use app::domain::workspace::RecordQuery;
+    use app::server::authz::TicketView;
+    use app::server::services::{access, workspace};
+    println!(
+        "machine: {} cores; {users} users; {tickets} tickets; {samples} samples per query",
+        std::thread::available_parallelism()?.get()
+    );
+    for (name, url) in targets(&format!("{users}-{tickets}"), postgres) {
+        let state = open(url).await?;
+        let admin = bench_admin(&state).await?;
+        seed(&state, admin.org_id, users).await?;
+        seed_tickets(&state, admin.org_id, tickets).await?;
+        let agent = seed_agent(&state, admin.org_id).await?;
+        refresh_statistics(&state).await?;
+        let (state, agent) = (&state, &agent);
+        let viewer = authorize_principal::<UserView>(state, &admin, &ClientInfo::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let viewer = &viewer;
+        let paths = access::effective_access(state, viewer, agent.user_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .paths
+            .len();
+        let effective = measure(samples, move || async move {
+            access::effective_access(state, viewer, agent.user_id)
+                .await
+                .map(|_| ())
+        })
+        .await?;
+        // A whole request's work: load and resolve the agent's access, then the page and total.
+        let first = measure(samples, || async {
+            let grant =
+                authorize_principal::<TicketView>(state, agent, &ClientInfo::default()).await?;
+            workspace::tickets(state, &grant, &RecordQuery::default())
+                .await
+                .map(|_| ())
+        })
+        .await?;
+        let grant = authorize_principal::<TicketView>(state, agent, &ClientInfo::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let page = workspace::tickets(state, &grant, &RecordQuery::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let shown = (page.rows.len(), page.total);
+        println!("{name:<10} agent holds {paths} permission paths through 5 roles and 3 nested groups; list shows {} of {} (region = EMEA)", shown.0, shown.1);
+        for (label, stats) in [
+            ("effective access of one user", effective),
+            ("tickets, EMEA scope, page 1", first),
+        ] {
+            println!(
+                "{name:<10} {label:<30} median {:>7.2} ms   p95 {:>7.2} ms",
+                stats.0, stats.1
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Brings planner statistics (and PostgreSQL's visibility map) up to date after a bulk load, as
+/// autovacuum would in a running deployment.
+async fn refresh_statistics(state: &AppState) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    let statement = match state.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    state.db.execute_unprepared(statement).await?;
+    Ok(())
+}
+
+/// Inserts tickets until the organisation has `target`, spread over the four regions.
+async fn seed_tickets(state: &AppState, org_id: i64, target: u64) -> anyhow::Result<()> {
+    use app::server::entities::{customer, ticket};
+    let have = ticket::Entity::find()
+        .filter(ticket::Column::OrgId.eq(org_id))
+        .count(&state.db)
+        .await?;
+    if have >= target {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let now = state.now();
+    let customer = customer::ActiveModel {
+        org_id: Set(org_id),
+        name: Set("Bench customer".into()),
+        email: Set("customer@bench.example".into()),
+        phone: Set(String::new()),
+        region: Set("EMEA".into()),
+        product_line: Set("Payments".into()),
+        segment: Set("SMB".into()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let customer_id = customer::Entity::insert(customer)
+        .exec(&state.db)
+        .await?
+        .last_insert_id;
+    let regions = ["EMEA", "NA", "APAC", "LATAM"];
+    let lines = ["Payments", "Lending", "Insights", "Mobile"];
+    let mut n = have;
+    while n < target {
+        let txn = state.db.begin().await?;
+        for _ in 0..50 {
+            let end = (n + 1000).min(target);
+            if n >= end {
+                break;
+            }
+            let rows = (n..end).map(|i| ticket::ActiveModel {
+                org_id: Set(org_id),
+                customer_id: Set(customer_id),
+                subject: Set(format!("Bench ticket {i}")),
+                status: Set(["open", "pending", "solved", "closed"][(i % 4) as usize].into()),
+                priority: Set("normal".into()),
+                region: Set(regions[((i / 3) % 4) as usize].into()),
+                product_line: Set(lines[(i % 4) as usize].into()),
+                segment: Set("SMB".into()),
+                channel: Set("email".into()),
+                assignee_id: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            });
+            ticket::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+            n = end;
+        }
+        txn.commit().await?;
+    }
+    println!(
+        "seeded {} tickets in {:.1} s",
+        target - have,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// An EMEA agent holding 5 roles: Support Agent through a team (region = EMEA), and one role
+/// on each of three nested groups plus one given directly. Idempotent.
+async fn seed_agent(state: &AppState, org_id: i64) -> anyhow::Result<app::server::Principal> {
+    use app::server::entities::{
+        assignment, group_child, group_member, role, role_permission, team, team_member, user_group,
+    };
+    let email = "u4@bench.example";
+    let agent = user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Email.eq(email))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("seed at least 5 users"))?;
+    let exists = team::Entity::find()
+        .filter(team::Column::OrgId.eq(org_id))
+        .filter(team::Column::NameKey.eq("bench emea tier 1"))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if !exists {
+        let now = state.now();
+        let txn = state.db.begin().await?;
+        let support = role::Entity::find()
+            .filter(role::Column::OrgId.eq(org_id))
+            .filter(role::Column::Template.eq("support-agent"))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no Support Agent role"))?
+            .id;
+        let mut roles = vec![support];
+        for (i, permission) in [
+            "feedback.view",
+            "report.view",
+            "survey.view",
+            "customer.view_pii",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = role::Entity::insert(role::ActiveModel {
+                org_id: Set(org_id),
+                name: Set(format!("Bench role {i}")),
+                name_key: Set(format!("bench role {i}")),
+                description: Set(String::new()),
+                template: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?
+            .last_insert_id;
+            role_permission::Entity::insert(role_permission::ActiveModel {
+                org_id: Set(org_id),
+                role_id: Set(id),
+                permission: Set(permission.into()),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+            roles.push(id);
+        }
+        let team_id = team::Entity::insert(team::ActiveModel {
+            org_id: Set(org_id),
+            name: Set("Bench EMEA Tier 1".into()),
+            name_key: Set("bench emea tier 1".into()),
+            description: Set(String::new()),
+            lead_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?
+        .last_insert_id;
+        team_member::Entity::insert(team_member::ActiveModel {
+            org_id: Set(org_id),
+            team_id: Set(team_id),
+            user_id: Set(agent.id),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let mut groups = Vec::new();
+        for level in 1..=3 {
+            let id = user_group::Entity::insert(user_group::ActiveModel {
+                org_id: Set(org_id),
+                name: Set(format!("Bench level {level}")),
+                name_key: Set(format!("bench level {level}")),
+                description: Set(String::new()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?
+            .last_insert_id;
+            if let Some(child) = groups.last() {
+                group_child::Entity::insert(group_child::ActiveModel {
+                    org_id: Set(org_id),
+                    parent_id: Set(id),
+                    child_id: Set(*child),
+                })
+                .exec_without_returning(&txn)
+                .await?;
+            }
+            groups.push(id);
+        }
+        group_member::Entity::insert(group_member::ActiveModel {
+            org_id: Set(org_id),
+            group_id: Set(groups[0]),
+            user_id: Set(agent.id),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let subjects = [
+            ("team", team_id, r#"{"region":["EMEA"]}"#),
+            ("group", groups[0], "{}"),
+            (
+                "group",
+                groups[1],
+                r#"{"product_line":["Payments","Lending"]}"#,
+            ),
+            ("group", groups[2], "{}"),
+            ("user", agent.id, r#"{"region":["EMEA"]}"#),
+        ];
+        for (role_id, (kind, subject, scope)) in roles.iter().zip(subjects) {
+            assignment::Entity::insert(assignment::ActiveModel {
+                org_id: Set(org_id),
+                role_id: Set(*role_id),
+                subject_kind: Set(kind.into()),
+                subject_id: Set(subject),
+                scope: Set(scope.into()),
+                starts_at: Set(None),
+                ends_at: Set(None),
+                created_by: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+    }
+    app::server::services::auth::load_principal(state, org_id, agent.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("bench agent inactive"))
+}
+
+async fn people_bench(users: u64, postgres: Option<String>, samples: usize) -> anyhow::Result<()> {
     println!(
         "machine: {} cores; {users} users; {samples} samples per query",
         std::thread::available_parallelism()?.get()
     );
-    for (name, url) in targets {
-        let config = Config {
-            database_url: Secret::new(url),
-            ..Config::default()
-        };
-        let db = server::startup::connect(&config).await?;
-        server::startup::migrate(&db).await?;
-        let state = AppState::new(db, Arc::new(SystemClock), AuthSettings::default());
+    for (name, url) in targets(&users.to_string(), postgres) {
+        let state = open(url).await?;
         let principal = bench_admin(&state).await?;
         seed(&state, principal.org_id, users).await?;
         let grant = authorize_principal::<UserView>(&state, &principal, &ClientInfo::default())

@@ -222,7 +222,7 @@ pub async fn csrf(request: Request, next: Next) -> Response {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.ico"
+        "/login" | "/login/mfa" | "/setup" | "/healthz" | "/readyz" | "/favicon.ico"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }

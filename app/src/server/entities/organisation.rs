@@ -10,6 +10,10 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// Everyone must use a second factor (after the grace period).
+    pub mfa_required_for_all: bool,
+    /// Days a person has, from being added, before a required second factor is enforced.
+    pub mfa_grace_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,5 @@
-//! Queries that are not a service step of their own.
+//! Database access that is not a plain entity query: the session store, and the translation of
+//! the engine's list filters into SQL.
 
+pub mod scope;
 pub mod sessions;

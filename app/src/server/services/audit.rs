@@ -60,6 +60,24 @@ impl Target {
         }
     }
 
+    /// Any row of the organisation: a role, a team, a ticket.
+    pub fn record(kind: &str, id: i64) -> Self {
+        Target {
+            kind: Some(kind.into()),
+            id: Some(id),
+            label: None,
+        }
+    }
+
+    /// A row with the name it had at the time.
+    pub fn named(kind: &str, id: i64, label: impl Into<String>) -> Self {
+        Target {
+            kind: Some(kind.into()),
+            id: Some(id),
+            label: Some(label.into()),
+        }
+    }
+
     pub fn labelled(kind: &str, label: impl Into<String>) -> Self {
         Target {
             kind: Some(kind.into()),
@@ -162,6 +180,11 @@ impl AuditedTxn {
         self.org_id
     }
 
+    /// Whether anything was recorded yet.
+    pub fn has_events(&self) -> bool {
+        self.recorded > 0
+    }
+
     /// Appends one event to the chain.
     pub async fn record(&mut self, at: DateTime<Utc>, event: NewEvent) -> Result<(), DbErr> {
         let seq = self.seq + 1;
@@ -195,6 +218,34 @@ impl AuditedTxn {
         self.hash = hash;
         self.recorded += 1;
         Ok(())
+    }
+
+    /// Appends the event of a successful change made by `principal`: the common case of
+    /// every console write.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_change(
+        &mut self,
+        at: DateTime<Utc>,
+        principal: &crate::server::Principal,
+        action: AuditAction,
+        target: Target,
+        client: &ClientInfo,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), DbErr> {
+        self.record(
+            at,
+            NewEvent {
+                actor: Actor::principal(principal),
+                action,
+                target,
+                outcome: Outcome::Success,
+                client: client.clone(),
+                before,
+                after,
+            },
+        )
+        .await
     }
 
     /// Moves the chain head and commits. A transaction that recorded nothing is refused: every

@@ -205,7 +205,6 @@ pub async fn sign_in(
                 org_name: org.name,
                 email: u.email,
                 display_name: u.display_name,
-                is_admin: u.is_admin,
             })
         }
         Err((error, detail)) => {
@@ -283,6 +282,5 @@ pub async fn load_principal(
         org_name: org.name,
         email: u.email,
         display_name: u.display_name,
-        is_admin: u.is_admin,
     }))
 }

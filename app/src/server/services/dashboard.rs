@@ -64,6 +64,7 @@ pub async fn figures(
             outcome: e.outcome,
         })
         .collect();
+    let (mfa_by_team, mfa_by_role) = mfa_adoption(state, org_id).await.map_err(internal)?;
     Ok(DashboardFigures {
         active,
         suspended,
@@ -71,5 +72,67 @@ pub async fn figures(
         sign_ins_today,
         failed_sign_ins_today,
         recent,
+        mfa_by_team,
+        mfa_by_role,
     })
+}
+
+type Adoption = Vec<(String, u64, u64)>;
+
+/// Second-factor adoption: per team in one grouped query, per role over everyone who holds it
+/// now (directly, through a team, or through nested groups).
+async fn mfa_adoption(
+    state: &AppState,
+    org_id: i64,
+) -> Result<(Adoption, Adoption), sea_orm::DbErr> {
+    use crate::server::entities::{mfa_totp, role};
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            state.db.get_database_backend(),
+            "SELECT t.name AS name, COUNT(m.user_id) AS total, COUNT(f.user_id) AS enrolled \
+             FROM teams t LEFT JOIN team_members m ON m.team_id = t.id \
+             LEFT JOIN mfa_totp f ON f.user_id = m.user_id AND f.confirmed_at IS NOT NULL \
+             WHERE t.org_id = $1 GROUP BY t.id, t.name, t.name_key ORDER BY t.name_key LIMIT 50",
+            [org_id.into()],
+        ))
+        .await?;
+    let mut by_team = Vec::new();
+    for row in rows {
+        let total: i64 = row.try_get("", "total")?;
+        let enrolled: i64 = row.try_get("", "enrolled")?;
+        by_team.push((row.try_get("", "name")?, enrolled as u64, total as u64));
+    }
+    let graph = crate::server::authz::load::load_roles(&state.db, org_id).await?;
+    let mut roles: Vec<(i64, String)> = role::Entity::find()
+        .select_only()
+        .columns([role::Column::Id, role::Column::Name])
+        .filter(role::Column::OrgId.eq(org_id))
+        .order_by_asc(role::Column::NameKey)
+        .limit(50)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    roles.retain(|(id, _)| graph.contains_key(id));
+    let mut by_role = Vec::new();
+    for (id, name) in roles {
+        let holders =
+            crate::server::services::access::holders(&state.db, org_id, &[id], &graph, state.now())
+                .await?;
+        let mut people: Vec<i64> = holders.iter().map(|h| h.user_id).collect();
+        people.sort_unstable();
+        people.dedup();
+        if people.is_empty() {
+            continue;
+        }
+        let enrolled = mfa_totp::Entity::find()
+            .filter(mfa_totp::Column::OrgId.eq(org_id))
+            .filter(mfa_totp::Column::ConfirmedAt.is_not_null())
+            .filter(mfa_totp::Column::UserId.is_in(people.clone()))
+            .count(&state.db)
+            .await?;
+        by_role.push((name, enrolled, people.len() as u64));
+    }
+    Ok((by_team, by_role))
 }

@@ -114,8 +114,6 @@ const DEPARTMENTS: [(&str, &[&str]); 5] = [
     ("Analytics", &["CX Analyst", "Data Analyst"]),
     ("IT", &["Systems Engineer", "IT Support"]),
 ];
-const SEGMENTS: [&str; 3] = ["enterprise", "mid-market", "SMB"];
-const CHANNELS: [&str; 4] = ["email", "chat", "phone", "survey"];
 const SUBJECTS: [&str; 10] = [
     "Card payment declined at checkout",
     "Cannot export monthly statement",
@@ -164,10 +162,16 @@ fn ascii_fold(text: &str) -> String {
         .to_lowercase()
 }
 
-/// Seeds the demo organisation if it does not exist, then gives its administrator a fresh random
-/// password (printed once by the caller). Running it again changes nothing else.
-pub async fn seed(state: &AppState) -> anyhow_like::Result<DemoCredentials> {
-    let password = random_token(12);
+/// Seeds the demo organisation if it does not exist, then gives its administrator a fresh
+/// password, random unless one is given (printed once by the caller). Running it again changes nothing else.
+pub async fn seed(
+    state: &AppState,
+    password: Option<NewPassword>,
+) -> anyhow_like::Result<DemoCredentials> {
+    let password = match password {
+        Some(p) => p.expose().to_owned(),
+        None => random_token(12),
+    };
     let client = ClientInfo {
         address: None,
         user_agent: Some("castellan demo seed".into()),
@@ -256,6 +260,8 @@ async fn seed_workspace(
 
     // One manager per region and department, then their reports.
     let mut people = 0usize;
+    // (id, region, department, is manager) of everyone seeded, for teams and groups below.
+    let mut staff: Vec<(i64, &str, &str, bool)> = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (r, region) in REGIONS.iter().enumerate() {
         for (d, (department, titles)) in DEPARTMENTS.iter().enumerate() {
@@ -315,6 +321,7 @@ async fn seed_workspace(
                 if is_manager {
                     manager_id = Some(row.id);
                 }
+                staff.push((row.id, region, department, is_manager));
                 people += 1;
             }
         }
@@ -335,7 +342,7 @@ async fn seed_workspace(
             phone: Set(format!("+1 555 {:04}", rng.gen_range(0..10_000))),
             region: Set(region.into()),
             product_line: Set(PRODUCT_LINES[rng.gen_range(0..4)].into()),
-            segment: Set(SEGMENTS[rng.gen_range(0..3)].into()),
+            segment: Set(crate::domain::access::SEGMENTS[rng.gen_range(0..3)].into()),
             created_at: Set(now),
             ..Default::default()
         }
@@ -356,7 +363,7 @@ async fn seed_workspace(
                 region: Set(region),
                 product_line: Set(product_line),
                 segment: Set(segment),
-                channel: Set(CHANNELS[rng.gen_range(0..3)].into()),
+                channel: Set(crate::domain::access::CHANNELS[rng.gen_range(0..3)].into()),
                 assignee_id: Set(None),
                 created_at: Set(now),
                 ..Default::default()
@@ -380,7 +387,7 @@ async fn seed_workspace(
                 region: Set(region),
                 product_line: Set(product_line),
                 segment: Set(segment),
-                channel: Set(CHANNELS[rng.gen_range(0..4)].into()),
+                channel: Set(crate::domain::access::CHANNELS[rng.gen_range(0..4)].into()),
                 created_at: Set(now),
                 ..Default::default()
             }
@@ -391,21 +398,212 @@ async fn seed_workspace(
             .exec_without_returning(txn.conn())
             .await?;
     }
+    let access = seed_access(&mut txn, now, &staff).await?;
     txn.record(
         now,
         NewEvent {
             actor: Actor::system("castellan demo seed"),
             action: AuditAction::DemoSeeded,
-            target: Target { kind: Some("organisation".into()), id: Some(org_id), label: Some(DEMO_SLUG.into()) },
+            target: Target {
+                kind: Some("organisation".into()),
+                id: Some(org_id),
+                label: Some(DEMO_SLUG.into()),
+            },
             outcome: Outcome::Success,
             client: client.clone(),
             before: None,
-            after: Some(serde_json::json!({ "people": people, "customers": 300, "tickets": 1000, "feedback": 600 })),
+            after: Some(serde_json::json!({
+                "people": people, "customers": 300, "tickets": 1000, "feedback": 600,
+                "teams": access.0, "groups": access.1, "assignments": access.2,
+            })),
         },
     )
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Teams, groups and assignments that show every kind of path: a team scoped to its region,
+/// nested regional groups, a directly assigned manager, and a time-limited auditor. Returns
+/// how many teams, groups and assignments it made.
+async fn seed_access(
+    txn: &mut AuditedTxn,
+    now: chrono::DateTime<chrono::Utc>,
+    staff: &[(i64, &str, &str, bool)],
+) -> anyhow_like::Result<(usize, usize, usize)> {
+    use crate::domain::access::{RoleTemplate, Scope, ScopeAttribute};
+    use crate::server::entities::{
+        assignment, group_child, group_member, team, team_member, user_group,
+    };
+    let org_id = txn.org_id();
+    let roles = crate::server::services::access::seed_builtin_roles(
+        txn,
+        now,
+        &Actor::system("castellan demo seed"),
+    )
+    .await?;
+    let conn = txn.conn();
+    let mut assignments = 0;
+    let mut assign = |role: RoleTemplate, kind: &str, subject: i64, scope: Scope, ends_at| {
+        assignments += 1;
+        assignment::ActiveModel {
+            org_id: Set(org_id),
+            role_id: Set(roles[&role]),
+            subject_kind: Set(kind.to_owned()),
+            subject_id: Set(subject),
+            scope: Set(serde_json::to_string(&scope).unwrap_or_else(|_| "{}".into())),
+            starts_at: Set(None),
+            ends_at: Set(ends_at),
+            created_by: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+    };
+    let mut rows = Vec::new();
+    let unit = |name: String, description: &str| {
+        (name.clone(), name.to_lowercase(), description.to_owned())
+    };
+    let all_staff = user_group::ActiveModel {
+        org_id: Set(org_id),
+        name: Set("All staff".into()),
+        name_key: Set("all staff".into()),
+        description: Set("Everyone at Northwind CX.".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let analysts = user_group::ActiveModel {
+        org_id: Set(org_id),
+        name: Set("Analysts".into()),
+        name_key: Set("analysts".into()),
+        description: Set("CX and data analysts in every region.".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    rows.push(assign(
+        RoleTemplate::Analyst,
+        "group",
+        analysts.id,
+        Scope::everywhere(),
+        None,
+    ));
+    for region in REGIONS {
+        let only_region = Scope::only(ScopeAttribute::Region, &[region]);
+        let in_region: Vec<&(i64, &str, &str, bool)> =
+            staff.iter().filter(|s| s.1 == region).collect();
+        let support_lead = in_region
+            .iter()
+            .find(|s| s.2 == "Support" && s.3)
+            .map(|s| s.0);
+        let (name, key, description) = unit(
+            format!("{region} Support Tier 1"),
+            "First-line support for the region.",
+        );
+        let team = team::ActiveModel {
+            org_id: Set(org_id),
+            name: Set(name),
+            name_key: Set(key),
+            description: Set(description),
+            lead_id: Set(support_lead),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        for s in in_region.iter().filter(|s| s.2 == "Support" && !s.3) {
+            team_member::ActiveModel {
+                org_id: Set(org_id),
+                team_id: Set(team.id),
+                user_id: Set(s.0),
+            }
+            .insert(conn)
+            .await?;
+        }
+        rows.push(assign(
+            RoleTemplate::SupportAgent,
+            "team",
+            team.id,
+            only_region.clone(),
+            None,
+        ));
+        if let Some(lead) = support_lead {
+            rows.push(assign(
+                RoleTemplate::TeamManager,
+                "user",
+                lead,
+                only_region.clone(),
+                None,
+            ));
+        }
+        if let Some(success) = in_region.iter().find(|s| s.2 == "Success" && s.3) {
+            rows.push(assign(
+                RoleTemplate::RegionalManager,
+                "user",
+                success.0,
+                only_region.clone(),
+                None,
+            ));
+        }
+        let (name, key, description) = unit(
+            format!("All {region} staff"),
+            "Everyone based in the region.",
+        );
+        let group = user_group::ActiveModel {
+            org_id: Set(org_id),
+            name: Set(name),
+            name_key: Set(key),
+            description: Set(description),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        group_child::ActiveModel {
+            org_id: Set(org_id),
+            parent_id: Set(all_staff.id),
+            child_id: Set(group.id),
+        }
+        .insert(conn)
+        .await?;
+        for s in &in_region {
+            group_member::ActiveModel {
+                org_id: Set(org_id),
+                group_id: Set(group.id),
+                user_id: Set(s.0),
+            }
+            .insert(conn)
+            .await?;
+            if s.2 == "Analytics" {
+                group_member::ActiveModel {
+                    org_id: Set(org_id),
+                    group_id: Set(analysts.id),
+                    user_id: Set(s.0),
+                }
+                .insert(conn)
+                .await?;
+            }
+        }
+    }
+    if let Some(auditor) = staff.iter().find(|s| s.1 == "EMEA" && s.2 == "IT" && s.3) {
+        rows.push(assign(
+            RoleTemplate::ComplianceAuditor,
+            "user",
+            auditor.0,
+            Scope::everywhere(),
+            Some(now + chrono::Duration::days(90)),
+        ));
+    }
+    assignment::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok((REGIONS.len(), REGIONS.len() + 2, assignments))
 }
 
 /// A tiny boxed-error result for the seeding command; the CLI turns it into anyhow.

@@ -1,9 +1,13 @@
 //! Business steps. Each write is one [`audit::AuditedTxn`]: the change and its audit events
 //! commit together or not at all.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod demo;
+pub mod mfa;
 pub mod people;
 pub mod setup;
+pub mod units;
+pub mod workspace;

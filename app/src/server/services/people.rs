@@ -28,7 +28,6 @@ fn summary(row: user::Model) -> PersonSummary {
         status: UserStatus::parse(&row.status).unwrap_or(UserStatus::Deactivated),
         department: row.department,
         region: row.region,
-        is_admin: row.is_admin,
     }
 }
 
@@ -101,7 +100,9 @@ pub async fn list(
     }
     let mut rows: Vec<user::Model> = Vec::new();
     for filter in filters {
-        let select = page_select(grant.org_id(), query, cursor.as_ref()).filter(filter);
+        let select = page_select(grant.org_id(), query, cursor.as_ref())
+            .filter(filter)
+            .filter(scope_condition(grant.filter()));
         rows.extend(
             select
                 .limit(limit + 1)
@@ -170,6 +171,40 @@ fn page_select(
     }
 }
 
+/// The people a grant reaches: people carry a region, nothing else a scope can name.
+fn scope_condition(filter: &crate::server::authz::ListFilter) -> Condition {
+    crate::server::repo::scope::condition(filter, |attribute| {
+        (attribute == crate::domain::access::ScopeAttribute::Region).then_some(user::Column::Region)
+    })
+}
+
+/// A person's attributes, as scopes see them.
+pub fn attributes(row: &user::Model) -> crate::domain::access::RecordAttributes {
+    crate::domain::access::RecordAttributes {
+        region: row.region.clone(),
+        ..Default::default()
+    }
+}
+
+/// Refuses (audited) a person outside the grant's scope.
+async fn within_scope<P: crate::server::authz::Perm>(
+    state: &AppState,
+    grant: &Grant<P>,
+    row: &user::Model,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if grant.permits(&attributes(row)) {
+        return Ok(());
+    }
+    let resource = crate::server::authz::Resource {
+        org_id: row.org_id,
+        kind: crate::domain::permission::ResourceKind::User,
+        id: Some(row.id),
+        attributes: attributes(row),
+    };
+    Err(crate::server::authz::refuse_record(state, grant, &resource, client).await)
+}
+
 async fn find_in_org<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
@@ -186,11 +221,13 @@ pub async fn get(
     state: &AppState,
     grant: &Grant<UserView>,
     id: i64,
+    client: &ClientInfo,
 ) -> Result<PersonDetail, AppError> {
     let row = find_in_org(&state.db, grant.org_id(), id)
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
+    within_scope(state, grant, &row, client).await?;
     let manager = match row.manager_id {
         Some(manager) => find_in_org(&state.db, grant.org_id(), manager)
             .await
@@ -210,7 +247,6 @@ pub async fn get(
         manager_id: row.manager_id,
         manager_name: manager.as_ref().map(|m| m.display_name.clone()),
         manager_email: manager.map(|m| m.email),
-        is_admin: row.is_admin,
         created_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         updated_at: row.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     })
@@ -235,7 +271,6 @@ fn snapshot(row: &user::Model) -> serde_json::Value {
         "product_lines": split_lines(&row.product_lines),
         "employment": row.employment,
         "manager_id": row.manager_id,
-        "is_admin": row.is_admin,
     })
 }
 
@@ -380,6 +415,18 @@ pub async fn update(
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
+    let moved_out = !grant.permits(&crate::domain::access::RecordAttributes {
+        region: input.region.clone(),
+        ..Default::default()
+    });
+    if !grant.permits(&attributes(&before)) || moved_out {
+        drop(txn);
+        within_scope(state, grant, &before, client).await?;
+        return Err(AppError::field(
+            "region",
+            "You can only give people a region you manage.",
+        ));
+    }
     let manager_id = resolve_manager(txn.conn(), org_id, input, Some(id)).await?;
     let mut model: user::ActiveModel = before.clone().into();
     apply_input(&mut model, input, manager_id);
@@ -418,6 +465,7 @@ pub async fn suspend(
     if ids.contains(&actor.user_id) {
         return Err(AppError::Conflict("You cannot suspend yourself.".into()));
     }
+    all_within_scope(state, grant, ids, client).await?;
     set_status(
         state,
         grant.org_id(),
@@ -436,6 +484,7 @@ pub async fn reactivate(
     ids: &[i64],
     client: &ClientInfo,
 ) -> Result<usize, AppError> {
+    all_within_scope(state, grant, ids, client).await?;
     set_status(
         state,
         grant.org_id(),
@@ -445,6 +494,25 @@ pub async fn reactivate(
         client,
     )
     .await
+}
+
+/// Refuses (audited) the whole operation when any of `ids` is outside the grant's scope.
+async fn all_within_scope(
+    state: &AppState,
+    grant: &Grant<UserSuspend>,
+    ids: &[i64],
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let rows = user::Entity::find()
+        .filter(user::Column::OrgId.eq(grant.org_id()))
+        .filter(user::Column::Id.is_in(ids.iter().copied().take(501)))
+        .all(&state.db)
+        .await
+        .map_err(internal)?;
+    for row in &rows {
+        within_scope(state, grant, row, client).await?;
+    }
+    Ok(())
 }
 
 async fn set_status(
@@ -549,6 +617,7 @@ pub async fn by_ids(
     let rows = user::Entity::find()
         .filter(user::Column::OrgId.eq(grant.org_id()))
         .filter(user::Column::Id.is_in(ids.to_vec()))
+        .filter(scope_condition(grant.filter()))
         .order_by_asc(user::Column::NameKey)
         .all(&state.db)
         .await

@@ -20,11 +20,7 @@ use sea_orm::{
 /// True while no administrator exists in any organisation.
 pub async fn needs_setup<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
     // An indexed existence check: this runs on every anonymous page load.
-    Ok(user::Entity::find()
-        .filter(user::Column::IsAdmin.eq(true))
-        .one(conn)
-        .await?
-        .is_none())
+    Ok(!crate::server::services::access::any_administrator(conn).await?)
 }
 
 /// Issues a one-time setup token, valid for 24 hours. Only its hash is stored.
@@ -168,7 +164,7 @@ pub async fn create_administrator(
         product_lines: Set(String::new()),
         employment: Set(Employment::Employee.code().to_owned()),
         manager_id: Set(None),
-        is_admin: Set(true),
+        is_admin: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -200,8 +196,20 @@ pub async fn create_administrator(
             outcome: Outcome::Success,
             client: client.clone(),
             before: None,
-            after: Some(serde_json::json!({ "email": row.email, "display_name": row.display_name, "is_admin": true })),
+            after: Some(
+                serde_json::json!({ "email": row.email, "display_name": row.display_name }),
+            ),
         },
+    )
+    .await
+    .map_err(internal)?;
+    crate::server::services::access::assign_administrator(
+        &mut txn,
+        now,
+        &Actor::system(actor_label),
+        row.id,
+        &row.email,
+        client,
     )
     .await
     .map_err(internal)?;
@@ -213,7 +221,6 @@ pub async fn create_administrator(
         org_name: org.name,
         email: row.email,
         display_name: row.display_name,
-        is_admin: true,
     })
 }
 

@@ -29,6 +29,10 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
             "You do not have access to this page",
             "Ask an administrator if you need it for your work.".to_owned(),
         ),
+        AppError::MfaRequired => (
+            "A second factor is required",
+            "Your access requires one. Set up an authenticator app on your Security page to continue.".to_owned(),
+        ),
         AppError::NotFound => (
             "Not found",
             "It may have been removed, or the link is wrong.".to_owned(),
@@ -36,11 +40,13 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         other => ("Something went wrong", other.to_string()),
     };
     let sign_in = matches!(error, AppError::Unauthenticated);
+    let security = matches!(error, AppError::MfaRequired);
     view! {
         <div class="notice notice-error" role="alert">
             <h2>{title}</h2>
             <p>{body}</p>
             {sign_in.then(|| view! { <p><a href="/login">"Sign in"</a></p> })}
+            {security.then(|| view! { <p><a href="/security">"Go to Security"</a></p> })}
         </div>
     }
 }

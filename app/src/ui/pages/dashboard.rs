@@ -6,6 +6,26 @@ use crate::ui::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// One adoption table: name, people with a second factor, everyone, as a share.
+fn adoption_table(caption: &'static str, rows: Vec<(String, u64, u64)>) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{caption}": nothing to show yet."</p> }.into_any();
+    }
+    view! {
+        <table class="table">
+            <caption>{caption}</caption>
+            <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"With a second factor"</th><th scope="col" class="num">"Share"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|(name, enrolled, total)| {
+                    let share = (enrolled * 100).checked_div(total).unwrap_or(0);
+                    view! { <tr><td>{name}</td><td class="num">{format!("{enrolled} of {total}")}</td><td class="num">{format!("{share}%")}</td></tr> }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// People by status, sign-ins today, recent activity.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -27,6 +47,13 @@ pub fn DashboardPage() -> impl IntoView {
                             <a class="card" href="/people?status=deactivated"><span class="card-figure">{f.deactivated}</span><span class="card-label">"deactivated"</span></a>
                             <div class="card"><span class="card-figure">{f.sign_ins_today}</span><span class="card-label">"sign-ins today"</span></div>
                             <div class="card"><span class="card-figure">{f.failed_sign_ins_today}</span><span class="card-label">"failed sign-ins today"</span></div>
+                        </section>
+                        <section aria-labelledby="mfa-heading">
+                            <h2 id="mfa-heading">"Second-factor adoption"</h2>
+                            <div class="field-row">
+                                {adoption_table("By role", f.mfa_by_role.clone())}
+                                {adoption_table("By team", f.mfa_by_team.clone())}
+                            </div>
                         </section>
                         <section aria-labelledby="activity-heading">
                             <h2 id="activity-heading">"Recent activity"</h2>

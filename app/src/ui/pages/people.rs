@@ -171,7 +171,6 @@ fn person_row(person: PersonSummary) -> impl IntoView {
             <td><input type="checkbox" name="id" value=person.id.to_string() id=checkbox_id aria-label=label/></td>
             <td>
                 <a href=format!("/people/{}", person.id)>{person.display_name}</a>
-                {person.is_admin.then_some(view! { <span class="badge badge-admin">"Admin"</span> })}
             </td>
             <td>{person.email}</td>
             <td>{person.department.unwrap_or_default()}</td>
@@ -305,7 +304,6 @@ pub fn PersonPage() -> impl IntoView {
                             _ => view! { <span class="muted">"None"</span> }.into_any(),
                         }}</dd>
                         <dt>"Employment"</dt><dd>{person.employment.label()}</dd>
-                        <dt>"Administrator"</dt><dd>{if person.is_admin { "Yes" } else { "No" }}</dd>
                         <dt>"Added"</dt><dd>{person.created_at.clone()}</dd>
                         <dt>"Last changed"</dt><dd>{person.updated_at.clone()}</dd>
                     </dl>
@@ -327,6 +325,8 @@ pub fn PersonPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+        <crate::ui::pages::access::PersonAccess user_id=Signal::derive(id)/>
+        <crate::ui::pages::security::PersonMfa user_id=Signal::derive(id)/>
     }
 }
 

@@ -19,10 +19,12 @@ pub fn ProfilePage() -> impl IntoView {
                         <dt>"Name"</dt><dd>{user.display_name}</dd>
                         <dt>"Email"</dt><dd>{user.email}</dd>
                         <dt>"Organisation"</dt><dd>{user.org_name}" ("{user.org_slug}")"</dd>
-                        <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
                     </dl>
                 })
             })}
         </Suspense>
+        <h2>"Your access"</h2>
+        <p class="hint">"Every permission you hold, and the path that gives it to you."</p>
+        <crate::ui::pages::access::MyAccess/>
     }
 }
