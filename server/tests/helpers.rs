@@ -35,6 +35,21 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Sends the application's errors to the test's captured output, so a failing test
+/// shows the detail behind an `Internal` reference.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+            )
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 async fn postgres_url() -> Option<String> {
     let admin_url = std::env::var("CASTELLAN_TEST_POSTGRES_URL")
         .ok()
@@ -89,6 +104,7 @@ pub async fn spawn_app_with_clock(
     backend: Backend,
     clock: std::sync::Arc<dyn app::server::Clock>,
 ) -> Option<TestApp> {
+    capture_logs();
     let database_url = match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!(

@@ -13,6 +13,15 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 /// The hash that precedes an organisation's first event.
+/// Changes take the write lock when they begin (SQLite `BEGIN IMMEDIATE`; PostgreSQL ignores it),
+/// so a transaction that reads before it writes waits its turn instead of failing when another
+/// writer commits first.
+const WRITE: sea_orm::TransactionOptions = sea_orm::TransactionOptions {
+    isolation_level: None,
+    access_mode: None,
+    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+};
+
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Who acted.
@@ -114,7 +123,7 @@ impl AuditedTxn {
     /// first statement and a write, so concurrent writers queue here (a row lock on
     /// PostgreSQL, the write lock on SQLite) instead of failing later.
     pub async fn begin(db: &DatabaseConnection, org_id: i64) -> Result<Self, DbErr> {
-        let txn = db.begin().await?;
+        let txn = db.begin_with_options(WRITE).await?;
         audit_head::Entity::insert(audit_head::ActiveModel {
             org_id: Set(org_id),
             seq: Set(0),
@@ -152,7 +161,7 @@ impl AuditedTxn {
         organisation: crate::server::entities::organisation::ActiveModel,
     ) -> Result<(Self, crate::server::entities::organisation::Model), DbErr> {
         use sea_orm::ActiveModelTrait;
-        let txn = db.begin().await?;
+        let txn = db.begin_with_options(WRITE).await?;
         let org = organisation.insert(&txn).await?;
         audit_head::Entity::insert(audit_head::ActiveModel {
             org_id: Set(org.id),
