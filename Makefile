@@ -10,8 +10,10 @@ PROFILE_DIR := debug
 
 .PHONY: setup setup-e2e build site run test test-rust test-e2e lint clean-test-databases bench
 
-## Installs the Rust wasm target and the wasm-bindgen CLI at the version in Cargo.lock.
+## Installs the Rust wasm target, the wasm-bindgen CLI at the version in Cargo.lock, and the
+## OpenSSL headers webauthn-rs (passkeys) builds against.
 setup:
+	@{ command -v pkg-config >/dev/null && pkg-config --exists openssl; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config; }
 	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@if ! command -v wasm-bindgen >/dev/null || [ "$$(wasm-bindgen --version | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
 		echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 2 minutes, once)"; \

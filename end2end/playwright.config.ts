@@ -14,7 +14,8 @@ import path from 'node:path';
 
 const port = Number(process.env.E2E_PORT ?? 3917);
 process.env.E2E_PORT = String(port);
-const baseURL = `http://127.0.0.1:${port}`;
+// localhost, not 127.0.0.1: browsers keep passkeys only for domain names.
+const baseURL = `http://localhost:${port}`;
 const repoRoot = path.resolve(__dirname, '..');
 
 const launchOptions = {
@@ -60,7 +61,7 @@ export default defineConfig({
   webServer: {
     command: 'bash end2end/start-server.sh',
     cwd: repoRoot,
-    url: `${baseURL}/readyz`,
+    url: `http://127.0.0.1:${port}/readyz`,
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: 'ignore',

@@ -37,5 +37,5 @@ echo "e2e-admin-password-123" | "$BIN" admin create \
 # access-control specs; its administrator gets a known password.
 echo "e2e-demo-password-123" | "$BIN" demo seed --password-stdin >/dev/null
 
-echo "start-server.sh: database in $TMP; serving on http://127.0.0.1:$PORT" >&2
+echo "start-server.sh: database in $TMP; serving on http://localhost:$PORT" >&2
 exec "$BIN" serve

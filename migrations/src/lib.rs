@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_access;
 mod m20261125_000003_mfa;
+mod m20261125_000004_passkeys;
 
 /// Applies Castellan's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_access::Migration),
             Box::new(m20261125_000003_mfa::Migration),
+            Box::new(m20261125_000004_passkeys::Migration),
         ]
     }
 }

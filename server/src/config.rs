@@ -238,11 +238,19 @@ impl Config {
         Ok(())
     }
 
-    /// The address people open, for printed links.
+    /// The address people open, for printed links and as the passkeys' relying party. Without
+    /// a configured one, a loopback address is named `localhost`: browsers hold passkeys only
+    /// for domain names, and treat localhost as a secure context.
     pub fn public_url(&self, bound: std::net::SocketAddr) -> String {
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
+            .unwrap_or_else(|| {
+                if bound.ip().is_loopback() {
+                    format!("http://localhost:{}", bound.port())
+                } else {
+                    format!("http://{bound}")
+                }
+            })
             .trim_end_matches('/')
             .to_owned()
     }
@@ -276,6 +284,27 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:9000");
         assert_eq!(config.idle_timeout_minutes, 10);
         assert!(config.cookies_secure());
+    }
+
+    #[test]
+    fn a_loopback_address_is_opened_as_localhost_for_passkeys() {
+        let config = Config::default();
+        let bound: std::net::SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(config.public_url(bound), "http://localhost:3000");
+        let open: std::net::SocketAddr = "10.1.2.3:8080".parse().unwrap();
+        assert_eq!(config.public_url(open), "http://10.1.2.3:8080");
+        let configured = Config {
+            public_url: Some("https://castellan.example.com/".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            configured.public_url(bound),
+            "https://castellan.example.com"
+        );
+        assert!(app::server::mfa::relying_party(&configured.public_url(bound)).is_ok());
+        assert!(app::server::mfa::relying_party("http://10.1.2.3:8080")
+            .unwrap_err()
+            .contains("domain name"));
     }
 
     #[test]

@@ -153,6 +153,11 @@ pub async fn build_with_clock(
     let listener = TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("could not listen on {}", config.addr))?;
+    let public_url = config.public_url(listener.local_addr()?);
+    let state = state.with_passkeys(&public_url);
+    if let Err(why) = &state.passkeys {
+        tracing::warn!("{why}");
+    }
     let router = router(&config, state.clone(), listener.local_addr()?)?;
 
     let store = DbSessionStore::new(db);

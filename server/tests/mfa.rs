@@ -423,7 +423,80 @@ async fn a_stale_second_step_is_asked_again_before_changing_a_role() {
     );
 }
 
+/// Calls a server function the way the page's script does (JSON answers, status codes).
+async fn call(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let token = app.csrf("/security").await;
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("accept", "application/json")
+        .form(&all)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn passkey_registration_checks_its_input_and_leaves_nothing_half_done(app: TestApp) {
+    let admin = app.admin("acme", "admin@acme.test").await;
+    app.sign_in_ok("acme", "admin@acme.test", ADMIN_PASSWORD)
+        .await;
+    assert!(app.get_text("/security").await.contains("No passkeys yet."));
+
+    let (status, body) = call(&app, "/api/me/passkeys/begin", &[("name", "  ")]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("Name the passkey"), "{body}");
+
+    // The options name this console (localhost) and the person, with a fresh challenge.
+    let (status, body) = call(&app, "/api/me/passkeys/begin", &[("name", "Work laptop")]).await;
+    assert_eq!(status, 200, "{body}");
+    let options: serde_json::Value =
+        serde_json::from_str(&serde_json::from_str::<String>(&body).unwrap()).unwrap();
+    assert_eq!(options["publicKey"]["rp"]["id"], "localhost");
+    assert_eq!(options["publicKey"]["user"]["name"], "admin@acme.test");
+    assert!(options["publicKey"]["challenge"].as_str().unwrap().len() >= 43);
+
+    // A forged or garbled answer is refused, and the ceremony cannot be replayed.
+    let (status, body) = call(
+        &app,
+        "/api/me/passkeys/finish",
+        &[("credential", "{\"id\":\"x\"}")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("could not be read"), "{body}");
+    let (status, body) = call(&app, "/api/me/passkeys/finish", &[("credential", "{}")]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("Start adding the passkey again"), "{body}");
+
+    // Without a passkey there is nothing to check against; signed out, nothing at all.
+    let (status, body) = call(&app, "/api/passkey/begin", &[]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("You have no passkey"), "{body}");
+    let stranger = app.other_browser();
+    let token = stranger.csrf("/login").await;
+    let response = stranger
+        .client
+        .post(stranger.url("/api/passkey/begin"))
+        .header("accept", "application/json")
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+
+    assert!(app.get_text("/security").await.contains("No passkeys yet."));
+    assert!(!actions(&app, admin.org_id)
+        .await
+        .iter()
+        .any(|a| a.starts_with("mfa.enrolled")));
+}
+
 on_both_databases!(
+    passkey_registration_checks_its_input_and_leaves_nothing_half_done,
     an_app_code_becomes_the_second_step_and_is_accepted_once,
     recovery_codes_work_once_each,
     ten_wrong_codes_lock_the_second_step,

@@ -140,94 +140,27 @@ pub async fn remove_totp(password: String) -> Result<(), AppError> {
     }
 }
 
-/// The email of the person half-way through signing in, if any. Needs no permission.
-#[server(input = server_fn::codec::GetUrl, endpoint = "login/pending")]
-pub async fn get_pending_mfa() -> Result<Option<String>, AppError> {
-    use crate::server::ctx::{internal, keys, RequestCtx};
-    use crate::server::entities::user;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
-    let ctx = RequestCtx::load().await?;
-    let (Some(user_id), Some(org_id)) = (
-        ctx.session
-            .get::<i64>(keys::PENDING_USER_ID)
-            .await
-            .ok()
-            .flatten(),
-        ctx.session
-            .get::<i64>(keys::PENDING_ORG_ID)
-            .await
-            .ok()
-            .flatten(),
-    ) else {
-        return Ok(None);
-    };
-    let row = user::Entity::find_by_id(user_id)
-        .filter(user::Column::OrgId.eq(org_id))
-        .one(&ctx.state.db)
-        .await
-        .map_err(internal)?;
-    Ok(row.map(|u| u.email))
+/// The person half-way through signing in: `(org_id, user_id)` while the password step is
+/// fresh (10 minutes).
+#[cfg(feature = "ssr")]
+pub(crate) async fn pending_sign_in(ctx: &crate::server::ctx::RequestCtx) -> Option<(i64, i64)> {
+    use crate::server::ctx::keys;
+    let get = |key: &'static str| async move { ctx.session.get::<i64>(key).await.ok().flatten() };
+    let (user_id, org_id, since) = (
+        get(keys::PENDING_USER_ID).await?,
+        get(keys::PENDING_ORG_ID).await?,
+        get(keys::PENDING_AT).await?,
+    );
+    (ctx.state.now().timestamp() - since <= 10 * 60).then_some((org_id, user_id))
 }
 
-/// The second step of sign-in: a code from the app or a recovery code. On success the session
-/// id changes again and the person is signed in.
-#[server(endpoint = "login/verify")]
-pub async fn verify_mfa(code: String) -> Result<(), AppError> {
-    use crate::server::ctx::{internal, keys, RequestCtx};
-
-    let ctx = RequestCtx::load().await?;
-    let back = "/login/mfa";
-    let pending = (
-        ctx.session
-            .get::<i64>(keys::PENDING_USER_ID)
-            .await
-            .ok()
-            .flatten(),
-        ctx.session
-            .get::<i64>(keys::PENDING_ORG_ID)
-            .await
-            .ok()
-            .flatten(),
-        ctx.session
-            .get::<i64>(keys::PENDING_AT)
-            .await
-            .ok()
-            .flatten(),
-    );
-    let (Some(user_id), Some(org_id), Some(since)) = pending else {
-        return Err(ctx
-            .fail_form(
-                "mfa",
-                &serde_json::json!({}),
-                "/login",
-                AppError::field("form", "Sign in with your password first."),
-            )
-            .await);
-    };
-    if ctx.state.now().timestamp() - since > 10 * 60 {
-        let _ = ctx.session.flush().await;
-        return Err(ctx
-            .fail_form(
-                "sign_in",
-                &serde_json::json!({}),
-                "/login",
-                AppError::field("form", "That took too long. Sign in again."),
-            )
-            .await);
-    }
-    let factor =
-        match crate::server::services::mfa::verify(&ctx.state, org_id, user_id, &code, &ctx.client)
-            .await
-        {
-            Ok(factor) => factor,
-            Err(e) => return Err(ctx.fail_form("mfa", &serde_json::json!({}), back, e).await),
-        };
-    let principal = crate::server::services::auth::load_principal(&ctx.state, org_id, user_id)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)?;
-    ctx.start_session(&principal).await?;
+/// Records in the session that the second step was just passed, and with which factor.
+#[cfg(feature = "ssr")]
+async fn mark_second_step(
+    ctx: &crate::server::ctx::RequestCtx,
+    factor: &'static str,
+) -> Result<(), AppError> {
+    use crate::server::ctx::{internal, keys};
     ctx.session
         .insert(keys::MFA_AT, ctx.state.now().timestamp())
         .await
@@ -235,15 +168,140 @@ pub async fn verify_mfa(code: String) -> Result<(), AppError> {
     ctx.session
         .insert(keys::MFA_FACTOR, factor)
         .await
-        .map_err(internal)?;
-    let notice = if factor == "recovery_code" {
+        .map_err(internal)
+}
+
+/// Ends the second step of sign-in with `factor`: a new session id for the signed-in person.
+/// Returns the welcome notice.
+#[cfg(feature = "ssr")]
+pub(crate) async fn complete_sign_in(
+    ctx: &crate::server::ctx::RequestCtx,
+    org_id: i64,
+    user_id: i64,
+    factor: &'static str,
+) -> Result<String, AppError> {
+    use crate::server::ctx::internal;
+    let principal = crate::server::services::auth::load_principal(&ctx.state, org_id, user_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    ctx.start_session(&principal).await?;
+    mark_second_step(ctx, factor).await?;
+    Ok(if factor == "recovery_code" {
         format!(
             "Welcome back, {}. That recovery code is now used up.",
             principal.display_name
         )
     } else {
         format!("Welcome back, {}.", principal.display_name)
+    })
+}
+
+/// Ends a step-up with `factor`: records it in the session and leaves for `back` the form the
+/// person was filling in (or a notice). With `redirect`, also answers with the redirect.
+#[cfg(feature = "ssr")]
+pub(crate) async fn complete_step_up(
+    ctx: &crate::server::ctx::RequestCtx,
+    factor: &'static str,
+    back: &str,
+    redirect: bool,
+) -> Result<(), AppError> {
+    use crate::domain::flash::Flash;
+    use crate::server::ctx::{internal, keys};
+    mark_second_step(ctx, factor).await?;
+    match ctx
+        .session
+        .remove::<Flash>(keys::RESUME)
+        .await
+        .ok()
+        .flatten()
+    {
+        Some(resume) if resume.path.as_deref() == Some(back) => {
+            ctx.session
+                .insert(keys::FLASH, resume)
+                .await
+                .map_err(internal)?;
+        }
+        _ => {
+            ctx.leave_notice("Second factor confirmed.", back, None)
+                .await
+        }
+    }
+    if redirect {
+        leptos_axum::redirect(back);
+    }
+    Ok(())
+}
+
+/// The person half-way through signing in, if any, and whether they have a passkey. Needs no
+/// permission.
+#[server(input = server_fn::codec::GetUrl, endpoint = "login/pending")]
+pub async fn get_pending_mfa() -> Result<Option<crate::domain::mfa::PendingSignIn>, AppError> {
+    use crate::server::ctx::{internal, RequestCtx};
+    use crate::server::entities::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let ctx = RequestCtx::load().await?;
+    let Some((org_id, user_id)) = pending_sign_in(&ctx).await else {
+        return Ok(None);
     };
+    let row = user::Entity::find_by_id(user_id)
+        .filter(user::Column::OrgId.eq(org_id))
+        .one(&ctx.state.db)
+        .await
+        .map_err(internal)?;
+    let Some(row) = row else { return Ok(None) };
+    let has_passkey = crate::server::services::passkey::count(&ctx.state.db, org_id, user_id)
+        .await
+        .map_err(internal)?
+        > 0;
+    Ok(Some(crate::domain::mfa::PendingSignIn {
+        email: row.email,
+        has_passkey,
+    }))
+}
+
+/// The second step of sign-in: a code from the app or a recovery code. On success the session
+/// id changes again and the person is signed in.
+#[server(endpoint = "login/verify")]
+pub async fn verify_mfa(code: String) -> Result<(), AppError> {
+    use crate::server::ctx::{keys, RequestCtx};
+
+    let ctx = RequestCtx::load().await?;
+    let back = "/login/mfa";
+    let Some((org_id, user_id)) = pending_sign_in(&ctx).await else {
+        let started = ctx
+            .session
+            .get::<i64>(keys::PENDING_USER_ID)
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+        if started {
+            let _ = ctx.session.flush().await;
+        }
+        let message = if started {
+            "That took too long. Sign in again."
+        } else {
+            "Sign in with your password first."
+        };
+        return Err(ctx
+            .fail_form(
+                "sign_in",
+                &serde_json::json!({}),
+                "/login",
+                AppError::field("form", message),
+            )
+            .await);
+    };
+    let factor =
+        match crate::server::services::mfa::verify(&ctx.state, org_id, user_id, &code, &ctx.client)
+            .await
+        {
+            Ok(factor) => factor,
+            Err(e) => return Err(ctx.fail_form("mfa", &serde_json::json!({}), back, e).await),
+        };
+    let notice = complete_sign_in(&ctx, org_id, user_id, factor).await?;
     ctx.succeed(notice, "/").await;
     Ok(())
 }
@@ -344,8 +402,7 @@ pub async fn update_mfa_settings(
 /// what they had typed. Needs a signed-in user.
 #[server(endpoint = "step_up")]
 pub async fn verify_step_up(code: String, back: String) -> Result<(), AppError> {
-    use crate::domain::flash::Flash;
-    use crate::server::ctx::{internal, keys, RequestCtx};
+    use crate::server::ctx::RequestCtx;
 
     let ctx = RequestCtx::load().await?;
     let principal = ctx.principal().map_err(|e| ctx.fail(e))?.clone();
@@ -367,29 +424,6 @@ pub async fn verify_step_up(code: String, back: String) -> Result<(), AppError> 
                 .await)
         }
     };
-    ctx.session
-        .insert(keys::MFA_AT, ctx.state.now().timestamp())
-        .await
-        .map_err(internal)?;
-    ctx.session
-        .insert(keys::MFA_FACTOR, factor)
-        .await
-        .map_err(internal)?;
-    match ctx
-        .session
-        .remove::<Flash>(keys::RESUME)
-        .await
-        .ok()
-        .flatten()
-    {
-        Some(resume) if resume.path.as_deref() == Some(back.as_str()) => {
-            ctx.session
-                .insert(keys::FLASH, resume)
-                .await
-                .map_err(internal)?;
-            leptos_axum::redirect(&back);
-        }
-        _ => ctx.succeed("Second factor confirmed.", &back).await,
-    }
+    complete_step_up(&ctx, factor, &back, true).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod auth;
 pub mod dashboard;
 pub mod mfa;
+pub mod passkey;
 pub mod people;
 pub mod session;
 pub mod units;

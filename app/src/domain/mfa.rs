@@ -12,6 +12,36 @@ pub struct TotpSetup {
     pub qr_svg: String,
 }
 
+/// Who is half-way through signing in, and which factors they can use for the second step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub email: String,
+    pub has_passkey: bool,
+}
+
+/// A registered passkey, as its owner and administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// What a person may call a passkey: 1 to 60 characters, no control characters.
+pub fn parse_passkey_name(text: &str) -> Result<String, super::FieldErrors> {
+    let name = text.trim();
+    let count = name.chars().count();
+    if count == 0 || count > 60 || name.chars().any(char::is_control) {
+        return Err([(
+            "name".to_owned(),
+            "Name the passkey in 1 to 60 characters, such as \"Work laptop\".".to_owned(),
+        )]
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
 /// A person's second factors.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaStatus {
@@ -22,6 +52,16 @@ pub struct MfaStatus {
     pub setup: Option<TotpSetup>,
     /// When second-step attempts are locked until, if they are.
     pub locked_until: Option<String>,
+    pub passkeys: Vec<PasskeyView>,
+    /// Why passkeys cannot be added here, if they cannot (no domain name).
+    pub passkeys_unavailable: Option<String>,
+}
+
+impl MfaStatus {
+    /// Whether any second factor is on.
+    pub fn has_factor(&self) -> bool {
+        self.totp_enrolled_at.is_some() || !self.passkeys.is_empty()
+    }
 }
 
 /// The organisation's second-factor rules.
@@ -59,5 +99,23 @@ impl MfaSettingsForm {
             )]
             .into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passkey_names_are_trimmed_and_bounded() {
+        assert_eq!(parse_passkey_name("  Work laptop ").unwrap(), "Work laptop");
+        assert_eq!(
+            parse_passkey_name(&"é".repeat(60)).unwrap().chars().count(),
+            60
+        );
+        assert!(parse_passkey_name("").is_err());
+        assert!(parse_passkey_name("   ").is_err());
+        assert!(parse_passkey_name(&"a".repeat(61)).is_err());
+        assert!(parse_passkey_name("Lap\ntop").is_err());
     }
 }

@@ -25,6 +25,9 @@ pub mod keys {
     pub const MFA_FACTOR: &str = "mfa_factor";
     /// What a form had when it was interrupted for a step-up, restored when it passes.
     pub const RESUME: &str = "resume";
+    /// A passkey registration, or a passkey check, between its two requests.
+    pub const PASSKEY_REGISTRATION: &str = "passkey_registration";
+    pub const PASSKEY_CHECK: &str = "passkey_check";
 }
 
 /// The signed-in person, loaded fresh from the database on every request.
@@ -260,6 +263,18 @@ impl RequestCtx {
         to: &str,
         shown: Option<(&str, std::collections::BTreeMap<String, String>)>,
     ) {
+        self.leave_notice(notice, to, shown).await;
+        leptos_axum::redirect(to);
+    }
+
+    /// A notice (and values to show once) for the page at `to`, for calls whose script
+    /// navigates there itself.
+    pub async fn leave_notice(
+        &self,
+        notice: impl Into<String>,
+        to: &str,
+        shown: Option<(&str, std::collections::BTreeMap<String, String>)>,
+    ) {
         let (form, values) = match shown {
             Some((form, values)) => (Some(form.to_owned()), values),
             None => (None, Default::default()),
@@ -274,7 +289,6 @@ impl RequestCtx {
         if let Err(err) = self.session.insert(keys::FLASH, flash).await {
             tracing::warn!(error = %err, "could not store flash notice");
         }
-        leptos_axum::redirect(to);
     }
 
     /// Maps an error for a non-form call: the status code follows the error kind.

@@ -182,6 +182,32 @@ pub fn recovery_code_hash(code: &str) -> String {
     hex::encode(Sha256::digest(normal.as_bytes()))
 }
 
+/// The WebAuthn relying party for the console at `public_url`: its host is the relying-party id,
+/// which must be a domain name (`localhost` works for local use; an IP address cannot hold
+/// passkeys).
+pub fn relying_party(public_url: &str) -> Result<webauthn_rs::Webauthn, String> {
+    let origin = webauthn_rs::prelude::Url::parse(public_url)
+        .map_err(|e| format!("Passkeys are off: the public URL is not valid ({e})."))?;
+    let Some(host) = origin.domain() else {
+        return Err(format!(
+            "Passkeys are off: the console must be opened under a domain name, not {public_url} \
+             (set CASTELLAN_PUBLIC_URL, e.g. http://localhost:3000)."
+        ));
+    };
+    webauthn_rs::WebauthnBuilder::new(host, &origin)
+        .and_then(|b| b.rp_name("Castellan").build())
+        .map_err(|e| format!("Passkeys are off: {e}"))
+}
+
+/// The stable, opaque WebAuthn user handle of a person: derived from their organisation and
+/// id, so no column is needed and no internal id reaches an authenticator.
+pub fn passkey_user_handle(org_id: i64, user_id: i64) -> webauthn_rs::prelude::Uuid {
+    let digest = Sha256::digest(format!("castellan passkey user {org_id}:{user_id}"));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    webauthn_rs::prelude::Uuid::from_bytes(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

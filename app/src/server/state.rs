@@ -69,6 +69,9 @@ pub struct AppState {
     /// Encrypts TOTP secrets at rest. [`AppState::new`] starts with a random key that lives as
     /// long as the process; `startup` replaces it with the configured one.
     pub secrets: Arc<super::mfa::SecretBox>,
+    /// The WebAuthn relying party for passkeys, or why passkeys are off (the console is not
+    /// served under a domain name).
+    pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
 }
 
 impl AppState {
@@ -86,7 +89,14 @@ impl AppState {
                 super::mfa::SecretBox::from_base64(&super::mfa::SecretBox::generate_key())
                     .expect("a generated key is valid"),
             ),
+            passkeys: Err("Passkeys are not configured.".into()),
         }
+    }
+
+    /// The same state with passkeys for the console served at `public_url`.
+    pub fn with_passkeys(mut self, public_url: &str) -> Self {
+        self.passkeys = super::mfa::relying_party(public_url).map(Arc::new);
+        self
     }
 
     /// The same state with this key for secrets at rest.

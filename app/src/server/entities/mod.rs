@@ -8,6 +8,7 @@ pub mod customer;
 pub mod feedback;
 pub mod group_child;
 pub mod group_member;
+pub mod mfa_passkey;
 pub mod mfa_recovery_code;
 pub mod mfa_throttle;
 pub mod mfa_totp;

@@ -85,16 +85,19 @@ async fn mfa_adoption(
     state: &AppState,
     org_id: i64,
 ) -> Result<(Adoption, Adoption), sea_orm::DbErr> {
-    use crate::server::entities::{mfa_totp, role};
+    use crate::server::entities::{mfa_passkey, mfa_totp, role};
     use sea_orm::{ConnectionTrait, Statement};
     let rows = state
         .db
         .query_all_raw(Statement::from_sql_and_values(
             state.db.get_database_backend(),
-            "SELECT t.name AS name, COUNT(m.user_id) AS total, COUNT(f.user_id) AS enrolled \
-             FROM teams t LEFT JOIN team_members m ON m.team_id = t.id \
-             LEFT JOIN mfa_totp f ON f.user_id = m.user_id AND f.confirmed_at IS NOT NULL \
-             WHERE t.org_id = $1 GROUP BY t.id, t.name, t.name_key ORDER BY t.name_key LIMIT 50",
+            format!(
+                "SELECT t.name AS name, COUNT(m.user_id) AS total, COUNT(f.user_id) AS enrolled \
+                 FROM teams t LEFT JOIN team_members m ON m.team_id = t.id \
+                 LEFT JOIN ({}) f ON f.user_id = m.user_id \
+                 WHERE t.org_id = $1 GROUP BY t.id, t.name, t.name_key ORDER BY t.name_key LIMIT 50",
+                crate::server::services::mfa::ENROLLED_PEOPLE
+            ),
             [org_id.into()],
         ))
         .await?;
@@ -126,13 +129,28 @@ async fn mfa_adoption(
         if people.is_empty() {
             continue;
         }
-        let enrolled = mfa_totp::Entity::find()
+        let mut enrolled: std::collections::HashSet<i64> = mfa_totp::Entity::find()
+            .select_only()
+            .column(mfa_totp::Column::UserId)
             .filter(mfa_totp::Column::OrgId.eq(org_id))
             .filter(mfa_totp::Column::ConfirmedAt.is_not_null())
             .filter(mfa_totp::Column::UserId.is_in(people.clone()))
-            .count(&state.db)
-            .await?;
-        by_role.push((name, enrolled, people.len() as u64));
+            .into_tuple::<i64>()
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .collect();
+        enrolled.extend(
+            mfa_passkey::Entity::find()
+                .select_only()
+                .column(mfa_passkey::Column::UserId)
+                .filter(mfa_passkey::Column::OrgId.eq(org_id))
+                .filter(mfa_passkey::Column::UserId.is_in(people.clone()))
+                .into_tuple::<i64>()
+                .all(&state.db)
+                .await?,
+        );
+        by_role.push((name, enrolled.len() as u64, people.len() as u64));
     }
     Ok((by_team, by_role))
 }

@@ -27,7 +27,7 @@ use sea_orm::{
 /// Consecutive wrong codes before attempts are locked.
 pub const FAILURES_BEFORE_LOCK: i32 = 10;
 
-fn at(t: DateTime<Utc>) -> String {
+pub(crate) fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -44,10 +44,33 @@ async fn totp_row<C: ConnectionTrait>(
 
 /// Whether the person has a confirmed second factor (and so needs the second step).
 pub async fn has_second_factor(state: &AppState, org_id: i64, user_id: i64) -> Result<bool, DbErr> {
-    Ok(totp_row(&state.db, org_id, user_id)
+    if totp_row(&state.db, org_id, user_id)
         .await?
-        .is_some_and(|t| t.confirmed_at.is_some()))
+        .is_some_and(|t| t.confirmed_at.is_some())
+    {
+        return Ok(true);
+    }
+    Ok(super::passkey::count(&state.db, org_id, user_id).await? > 0)
 }
+
+/// How many people of the organisation have a second factor (an app or a passkey).
+pub async fn enrolled_count(state: &AppState, org_id: i64) -> Result<u64, DbErr> {
+    use sea_orm::Statement;
+    let row = state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            state.db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM ({ENROLLED_PEOPLE}) e"),
+            [org_id.into()],
+        ))
+        .await?;
+    Ok(row.map_or(Ok(0), |r| r.try_get::<i64>("", "n"))?.max(0) as u64)
+}
+
+/// SQL for the ids of the people of organisation `$1` with a second factor.
+pub const ENROLLED_PEOPLE: &str =
+    "SELECT user_id FROM mfa_totp WHERE org_id = $1 AND confirmed_at IS NOT NULL \
+     UNION SELECT user_id FROM mfa_passkeys WHERE org_id = $1";
 
 async fn status_of(
     state: &AppState,
@@ -82,7 +105,12 @@ async fn status_of(
         }
         _ => None,
     };
+    let passkeys = super::passkey::list(&state.db, org_id, user_id)
+        .await
+        .map_err(internal)?;
     Ok(MfaStatus {
+        passkeys,
+        passkeys_unavailable: state.passkeys.as_ref().err().cloned(),
         totp_enrolled_at: row.as_ref().and_then(|r| r.confirmed_at).map(at),
         totp_last_used_at: row.as_ref().and_then(|r| r.last_used_at).map(at),
         recovery_codes_left: left,
@@ -199,7 +227,7 @@ pub async fn begin_totp(
     txn.commit().await.map_err(internal)
 }
 
-async fn replace_recovery_codes<C: ConnectionTrait>(
+pub(crate) async fn replace_recovery_codes<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
     user_id: i64,
@@ -284,7 +312,7 @@ pub async fn regenerate_recovery_codes(
         .map_err(internal)?
     {
         return Err(AppError::Conflict(
-            "Set up an authenticator app first.".into(),
+            "Set up an authenticator app or a passkey first.".into(),
         ));
     }
     let mut txn = AuditedTxn::begin(&state.db, principal.org_id)
@@ -308,17 +336,35 @@ pub async fn regenerate_recovery_codes(
     Ok(codes)
 }
 
+/// Removes the app, and with `passkeys_too` every passkey. Recovery codes go when no factor
+/// is left for them to stand in for.
 async fn delete_factors<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
     user_id: i64,
+    passkeys_too: bool,
 ) -> Result<u64, DbErr> {
-    let removed = mfa_totp::Entity::delete_many()
+    let mut removed = mfa_totp::Entity::delete_many()
         .filter(mfa_totp::Column::OrgId.eq(org_id))
         .filter(mfa_totp::Column::UserId.eq(user_id))
         .exec(conn)
         .await?
         .rows_affected;
+    if passkeys_too {
+        removed += super::passkey::delete_all(conn, org_id, user_id).await?;
+    } else if super::passkey::count(conn, org_id, user_id).await? > 0 {
+        return Ok(removed);
+    }
+    delete_recovery_codes(conn, org_id, user_id).await?;
+    Ok(removed)
+}
+
+/// Removes a person's recovery codes and second-step throttle.
+pub(crate) async fn delete_recovery_codes<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    user_id: i64,
+) -> Result<(), DbErr> {
     mfa_recovery_code::Entity::delete_many()
         .filter(mfa_recovery_code::Column::OrgId.eq(org_id))
         .filter(mfa_recovery_code::Column::UserId.eq(user_id))
@@ -327,14 +373,16 @@ async fn delete_factors<C: ConnectionTrait>(
     mfa_throttle::Entity::delete_by_id(user_id)
         .exec(conn)
         .await?;
-    Ok(removed)
+    Ok(())
 }
 
-/// Removes one's own app and recovery codes. Needs the password again (re-authentication).
-pub async fn remove_own(
+/// Re-authentication before removing a factor: the password again. A wrong one is audited as
+/// a refused removal of `factor`.
+pub(crate) async fn confirm_password(
     state: &AppState,
     principal: &Principal,
     password: &str,
+    factor: &str,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let credential = password_credential::Entity::find_by_id(principal.user_id)
@@ -345,32 +393,44 @@ pub async fn remove_own(
     let hash = credential
         .map(|c| c.password_hash)
         .unwrap_or_else(|| state.dummy_password_hash.to_string());
-    if !state.verify_password(password, &hash).await {
-        let mut txn = AuditedTxn::begin(&state.db, principal.org_id)
-            .await
-            .map_err(internal)?;
-        txn.record(
-            state.now(),
-            event(
-                Actor::principal(principal),
-                AuditAction::MfaRemoved,
-                principal.user_id,
-                &principal.email,
-                Outcome::Failure,
-                client,
-                Some(serde_json::json!({ "reason": "wrong password" })),
-            ),
-        )
+    if state.verify_password(password, &hash).await {
+        return Ok(());
+    }
+    let mut txn = AuditedTxn::begin(&state.db, principal.org_id)
         .await
         .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        return Err(AppError::field("password", "That is not your password."));
-    }
+    txn.record(
+        state.now(),
+        event(
+            Actor::principal(principal),
+            AuditAction::MfaRemoved,
+            principal.user_id,
+            &principal.email,
+            Outcome::Failure,
+            client,
+            Some(serde_json::json!({ "factor": factor, "reason": "wrong password" })),
+        ),
+    )
+    .await
+    .map_err(internal)?;
+    txn.commit().await.map_err(internal)?;
+    Err(AppError::field("password", "That is not your password."))
+}
+
+/// Removes one's own app (and the recovery codes, unless a passkey remains). Needs the
+/// password again (re-authentication).
+pub async fn remove_own(
+    state: &AppState,
+    principal: &Principal,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    confirm_password(state, principal, password, "totp", client).await?;
     let now = state.now();
     let mut txn = AuditedTxn::begin(&state.db, principal.org_id)
         .await
         .map_err(internal)?;
-    let removed = delete_factors(txn.conn(), principal.org_id, principal.user_id)
+    let removed = delete_factors(txn.conn(), principal.org_id, principal.user_id, false)
         .await
         .map_err(internal)?;
     if removed == 0 {
@@ -385,7 +445,7 @@ pub async fn remove_own(
         Target::user(principal.user_id, &principal.email),
         client,
         None,
-        None,
+        Some(serde_json::json!({ "factor": "totp" })),
     )
     .await
     .map_err(internal)?;
@@ -413,7 +473,7 @@ pub async fn reset(
     if !grant.permits(&crate::server::services::people::attributes(&person)) {
         return Err(AppError::NotFound);
     }
-    let removed = delete_factors(txn.conn(), grant.org_id(), user_id)
+    let removed = delete_factors(txn.conn(), grant.org_id(), user_id, true)
         .await
         .map_err(internal)?;
     if removed == 0 {
@@ -655,10 +715,7 @@ pub async fn settings(
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
-    let enrolled = mfa_totp::Entity::find()
-        .filter(mfa_totp::Column::OrgId.eq(grant.org_id()))
-        .filter(mfa_totp::Column::ConfirmedAt.is_not_null())
-        .count(&state.db)
+    let enrolled = enrolled_count(state, grant.org_id())
         .await
         .map_err(internal)?;
     let people = user::Entity::find()

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod demo;
 pub mod mfa;
+pub mod passkey;
 pub mod people;
 pub mod setup;
 pub mod units;

@@ -5,6 +5,8 @@ use crate::domain::people::UserStatus;
 use crate::domain::AppError;
 use leptos::prelude::*;
 
+pub mod passkey;
+
 /// A one-shot notice from the previous request, announced politely to screen readers.
 #[component]
 pub fn FlashNotice(flash: Flash) -> impl IntoView {

@@ -6,8 +6,10 @@ use crate::api::mfa::{
     RegenerateRecoveryCodes, RemoveTotp, ResetPersonMfa, UpdateMfaSettings, VerifyMfa,
     VerifyStepUp,
 };
+use crate::api::passkey::RemovePasskey;
 use crate::domain::permission::Permission;
-use crate::ui::components::{loading, CsrfField, ErrorNotice, Field, FormError};
+use crate::ui::components::passkey::{PasskeyCheck, PasskeyRegister};
+use crate::ui::components::{loading, CsrfField, ErrorNotice, Field, FormError, SelectField};
 use crate::ui::use_session;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -28,13 +30,17 @@ pub fn MfaLoginPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let (info, pending) = (session.await, pending.await);
                         let info = match info { Ok(info) => info, Err(error) => return view! { <ErrorNotice error/> }.into_any() };
-                        let Ok(Some(email)) = pending else {
+                        let Ok(Some(pending)) = pending else {
                             return view! { <p>"Sign in with your password first. "<a href="/login">"Go to sign-in"</a></p> }.into_any();
                         };
                         let flash = crate::ui::page_flash(&info);
                         view! {
-                            <p>"Signing in as "<strong>{email}</strong>"."</p>
+                            <p>"Signing in as "<strong>{pending.email}</strong>"."</p>
                             <FormError message=flash.form_error("mfa")/>
+                            {pending.has_passkey.then(|| view! {
+                                <PasskeyCheck csrf=info.csrf_token.clone() back="/"/>
+                                <p class="or" aria-hidden="true">"or"</p>
+                            })}
                             <form method="post" action=VerifyMfa::PATH class="stack" novalidate>
                                 <CsrfField token=info.csrf_token.clone()/>
                                 <Field label="Code" name="code" id="code" required=true autocomplete=Some("one-time-code") maxlength=Some(20)
@@ -76,7 +82,7 @@ pub fn SecurityPage() -> impl IntoView {
                     {(!codes.is_empty()).then(|| view! {
                         <section class="notice notice-warning" aria-labelledby="codes-heading">
                             <h2 id="codes-heading">"Your recovery codes"</h2>
-                            <p>"Each works once, if you lose your app. They are shown only now: save or print them."</p>
+                            <p>"Each works once, if you lose your app or passkey. They are shown only now: save or print them."</p>
                             <ul class="codes" id="recovery-codes">{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
                         </section>
                     })}
@@ -109,7 +115,50 @@ pub fn SecurityPage() -> impl IntoView {
                             }.into_any(),
                         }}
                     </section>
-                    {status.totp_enrolled_at.is_some().then(|| view! {
+                    <section class="form-card" aria-labelledby="passkeys-heading">
+                        <h2 id="passkeys-heading">"Passkeys"</h2>
+                        <p>"A passkey signs you in with your device's screen lock or a security key. Nothing to type, nothing to phish."</p>
+                        {if status.passkeys.is_empty() {
+                            view! { <p class="empty">"No passkeys yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="table" id="passkeys">
+                                    <caption class="sr-only">"Your passkeys"</caption>
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th></tr></thead>
+                                    <tbody>
+                                        {status.passkeys.iter().map(|p| view! {
+                                            <tr><td>{p.name.clone()}</td><td>{p.created_at.clone()}</td>
+                                                <td>{p.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        {match status.passkeys_unavailable.clone() {
+                            Some(why) => view! { <p class="notice notice-warning">{why}</p> }.into_any(),
+                            None => view! { <PasskeyRegister csrf=csrf.clone()/> }.into_any(),
+                        }}
+                    </section>
+                    {(!status.passkeys.is_empty()).then(|| {
+                        let options: Vec<(String, String)> = status.passkeys.iter().map(|p| (p.id.to_string(), p.name.clone())).collect();
+                        view! {
+                            <section class="form-card" aria-labelledby="remove-passkey-heading">
+                                <h2 id="remove-passkey-heading">"Remove a passkey"</h2>
+                                <FormError message=flash.form_error("remove_passkey")/>
+                                <form method="post" action=RemovePasskey::PATH class="stack" novalidate>
+                                    <CsrfField token=csrf.clone()/>
+                                    <SelectField label="Passkey" name="passkey" id="remove-passkey" options
+                                        value=flash.value("remove_passkey", "passkey").unwrap_or_default()
+                                        error=flash.field_error("remove_passkey", "passkey")/>
+                                    <Field label="Your password" name="password" id="remove-passkey-password" kind="password" required=true
+                                        autocomplete=Some("current-password") hint=Some("Removing a factor needs your password again.")
+                                        error=flash.field_error("remove_passkey", "password")/>
+                                    <div class="actions"><button type="submit" class="button button-danger">"Remove passkey"</button></div>
+                                </form>
+                            </section>
+                        }
+                    })}
+                    {status.has_factor().then(|| view! {
                         <section class="form-card" aria-labelledby="recovery-heading">
                             <h2 id="recovery-heading">"Recovery codes"</h2>
                             <FormError message=flash.form_error("recovery")/>
@@ -119,6 +168,8 @@ pub fn SecurityPage() -> impl IntoView {
                                 <button type="submit" class="button">"Make new recovery codes"</button>
                             </form>
                         </section>
+                    })}
+                    {status.totp_enrolled_at.is_some().then(|| view! {
                         <section class="form-card" aria-labelledby="remove-heading">
                             <h2 id="remove-heading">"Remove the authenticator app"</h2>
                             <FormError message=flash.form_error("remove")/>
@@ -127,7 +178,7 @@ pub fn SecurityPage() -> impl IntoView {
                                 <Field label="Your password" name="password" id="remove-password" kind="password" required=true
                                     autocomplete=Some("current-password") hint=Some("Removing a factor needs your password again.")
                                     error=flash.field_error("remove", "password")/>
-                                <div class="actions"><button type="submit" class="button button-danger">"Remove app and recovery codes"</button></div>
+                                <div class="actions"><button type="submit" class="button button-danger">"Remove the app"</button></div>
                             </form>
                         </section>
                     })}
@@ -149,7 +200,7 @@ pub fn PersonMfa(user_id: Signal<i64>) -> impl IntoView {
                 let (Ok(info), Ok(status)) = (info, status) else { return ().into_any() };
                 let may_reset = info.user.as_ref().is_some_and(|u| u.may(Permission::UserManage));
                 let flash = crate::ui::page_flash(&info);
-                let enrolled = status.totp_enrolled_at.is_some();
+                let enrolled = status.has_factor();
                 view! {
                     <section aria-labelledby="mfa-heading">
                         <h2 id="mfa-heading">"Second factors"</h2>
@@ -157,6 +208,11 @@ pub fn PersonMfa(user_id: Signal<i64>) -> impl IntoView {
                         <dl class="details">
                             <dt>"Authenticator app"</dt>
                             <dd>{status.totp_enrolled_at.clone().map(|s| format!("On since {s}")).unwrap_or_else(|| "Not set up".into())}</dd>
+                            <dt>"Passkeys"</dt>
+                            <dd>{if status.passkeys.is_empty() { "None".to_owned() } else {
+                                status.passkeys.iter().map(|p| format!("{} (added {}, last used {})", p.name, p.created_at,
+                                    p.last_used_at.clone().unwrap_or_else(|| "never".into()))).collect::<Vec<_>>().join("; ")
+                            }}</dd>
                             <dt>"Recovery codes left"</dt><dd>{status.recovery_codes_left}</dd>
                             {status.locked_until.clone().map(|u| view! { <dt>"Second step locked until"</dt><dd>{u}</dd> })}
                         </dl>
@@ -230,17 +286,24 @@ pub fn SettingsPage() -> impl IntoView {
 pub fn StepUpPage() -> impl IntoView {
     let session = use_session();
     let query = leptos_router::hooks::use_query_map();
+    let status = Resource::new(|| (), |_| get_security());
     view! {
         <Title text="Confirm it is you"/>
         <h1>"Confirm it is you"</h1>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                let info = match session.await { Ok(info) => info, Err(error) => return view! { <ErrorNotice error/> }.into_any() };
+                let (info, status) = (session.await, status.await);
+                let info = match info { Ok(info) => info, Err(error) => return view! { <ErrorNotice error/> }.into_any() };
+                let has_passkey = status.is_ok_and(|s| !s.passkeys.is_empty());
                 let flash = crate::ui::page_flash(&info);
                 let back = crate::api::access::safe_back(&query.read_untracked().get("back").unwrap_or_default(), "/");
                 view! {
                     <p>"This action changes who can do what, so it needs your second factor again."</p>
                     <FormError message=flash.form_error("step_up")/>
+                    {has_passkey.then(|| view! {
+                        <PasskeyCheck csrf=info.csrf_token.clone() back=back.clone()/>
+                        <p class="or" aria-hidden="true">"or"</p>
+                    })}
                     <form method="post" action=VerifyStepUp::PATH class="stack form-card" novalidate>
                         <CsrfField token=info.csrf_token.clone()/>
                         <input type="hidden" name="back" value=back.clone()/>
