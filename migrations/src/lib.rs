@@ -7,6 +7,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_access;
 mod m20261125_000003_mfa;
 mod m20261125_000004_passkeys;
+mod m20261125_000005_audit_log;
 
 /// Applies Castellan's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_access::Migration),
             Box::new(m20261125_000003_mfa::Migration),
             Box::new(m20261125_000004_passkeys::Migration),
+            Box::new(m20261125_000005_audit_log::Migration),
         ]
     }
 }

@@ -224,6 +224,8 @@ fn router(config: &Config, state: AppState, addr: std::net::SocketAddr) -> anyho
     let health = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .route("/audit/export.csv", get(http::audit_export::export))
+        .route("/audit/export.ndjson", get(http::audit_export::export))
         .with_state(state.clone());
 
     // Layers run top to bottom for a request.

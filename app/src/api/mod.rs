@@ -3,6 +3,7 @@
 //! writes are POST and pass the CSRF layer.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod mfa;

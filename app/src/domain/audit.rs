@@ -40,10 +40,12 @@ pub enum AuditAction {
     MfaRecoveryRegenerated,
     MfaReset,
     SettingsUpdated,
+    AuditExported,
+    AuditVerified,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::OrganisationCreated,
@@ -79,6 +81,8 @@ impl AuditAction {
         AuditAction::MfaRecoveryRegenerated,
         AuditAction::MfaReset,
         AuditAction::SettingsUpdated,
+        AuditAction::AuditExported,
+        AuditAction::AuditVerified,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +122,8 @@ impl AuditAction {
             AuditAction::MfaRecoveryRegenerated => "mfa.recovery_regenerated",
             AuditAction::MfaReset => "mfa.reset",
             AuditAction::SettingsUpdated => "settings.updated",
+            AuditAction::AuditExported => "audit.exported",
+            AuditAction::AuditVerified => "audit.verified",
         }
     }
 
@@ -163,6 +169,8 @@ impl AuditAction {
             AuditAction::MfaRecoveryRegenerated => "made new recovery codes for",
             AuditAction::MfaReset => "reset the second factors of",
             AuditAction::SettingsUpdated => "changed the settings of",
+            AuditAction::AuditExported => "exported the audit log of",
+            AuditAction::AuditVerified => "verified the audit chain of",
         }
     }
 }
@@ -184,10 +192,10 @@ impl Outcome {
         }
     }
 
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Failure, Outcome::Denied];
+
     pub fn parse(code: &str) -> Option<Self> {
-        [Outcome::Success, Outcome::Failure, Outcome::Denied]
-            .into_iter()
-            .find(|o| o.code() == code)
+        Self::ALL.into_iter().find(|o| o.code() == code)
     }
 }
 
@@ -228,5 +236,252 @@ mod tests {
             assert!(seen.insert(action.code()));
             assert_eq!(AuditAction::parse(action.code()), Some(action));
         }
+    }
+}
+
+/// The audit log's filters, as the query string of `/audit` (and of its exports) carries them.
+/// Empty means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// From this date or time (UTC), inclusive: `2026-11-25` or `2026-11-25T14:30`.
+    #[serde(default)]
+    pub from: String,
+    /// Up to this date (the whole day) or time (UTC), inclusive.
+    #[serde(default)]
+    pub to: String,
+    /// The actor's email or label, exactly.
+    #[serde(default)]
+    pub actor: String,
+    /// A category (`role`) or an action code (`role.updated`).
+    #[serde(default)]
+    pub action: String,
+    /// What kind of thing the event is about (`user`, `role`, `team`, …) …
+    #[serde(default)]
+    pub target_type: String,
+    /// … and which one.
+    #[serde(default)]
+    pub target_id: String,
+    /// `success`, `failure` or `denied`.
+    #[serde(default)]
+    pub outcome: String,
+    /// The client address, or its beginning (`10.1.`).
+    #[serde(default)]
+    pub client: String,
+    /// Words in the actor's or the target's name.
+    #[serde(default)]
+    pub q: String,
+    /// Events older than this sequence number (the next page).
+    #[serde(default)]
+    pub before: String,
+}
+
+impl AuditQuery {
+    /// The query string for these filters (without the page cursor), for links and exports.
+    pub fn to_query_string(&self) -> String {
+        let pairs = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target_type", &self.target_type),
+            ("target_id", &self.target_id),
+            ("outcome", &self.outcome),
+            ("client", &self.client),
+            ("q", &self.q),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// Whether any filter is set.
+    pub fn is_filtered(&self) -> bool {
+        !self.to_query_string().is_empty()
+    }
+}
+
+/// Percent-encodes `text` for a query string (RFC 3986 unreserved characters stay).
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action_code: String,
+    pub action_label: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<i64>,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub client: Option<String>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// The `before` of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+    /// Whether the viewer may download the log.
+    pub may_export: bool,
+}
+
+/// One line of an event's before/after comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// The field, with nested fields joined by dots (`scope.region`).
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl DiffLine {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// An event with everything stored about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventDetail {
+    pub row: AuditRow,
+    pub user_agent: Option<String>,
+    pub diff: Vec<DiffLine>,
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+/// The before/after comparison of two JSON documents, field by field, in field order.
+pub fn diff(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Vec<DiffLine> {
+    use std::collections::BTreeMap;
+    fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            serde_json::Value::Object(map) if !map.is_empty() => {
+                for (key, inner) in map {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    flatten(&path, inner, out);
+                }
+            }
+            serde_json::Value::String(text) => {
+                out.insert(prefix.to_owned(), text.clone());
+            }
+            serde_json::Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect();
+                out.insert(prefix.to_owned(), parts.join(", "));
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.to_string());
+            }
+        }
+    }
+    let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
+    if let Some(v) = before {
+        flatten("", v, &mut old);
+    }
+    if let Some(v) = after {
+        flatten("", v, &mut new);
+    }
+    let mut fields: Vec<String> = old.keys().chain(new.keys()).cloned().collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .map(|field| DiffLine {
+            before: old.get(&field).cloned(),
+            after: new.get(&field).cloned(),
+            field: if field.is_empty() {
+                "value".into()
+            } else {
+                field
+            },
+        })
+        .collect()
+}
+
+/// The latest chain verification of an organisation, as the integrity page shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityStatus {
+    /// Events in the chain now (the head's sequence number).
+    pub head_seq: i64,
+    pub run: Option<VerificationRun>,
+}
+
+/// One verification, running or finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationRun {
+    pub started_at: String,
+    pub started_by: String,
+    /// Events checked so far, of `total`.
+    pub checked: u64,
+    pub total: u64,
+    pub finished_at: Option<String>,
+    /// `None` while running; then whether the chain is intact.
+    pub intact: Option<bool>,
+    /// Where the chain first breaks, and why.
+    pub break_seq: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod audit_log_tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_lists_changed_added_and_removed_fields_by_path() {
+        let before = serde_json::json!({ "name": "Agents", "scope": { "region": "EMEA" }, "permissions": ["ticket.view"] });
+        let after = serde_json::json!({ "name": "Agents", "scope": { "region": "NA" }, "owner": "bo@x.test", "permissions": ["ticket.view", "ticket.edit"] });
+        let lines = diff(Some(&before), Some(&after));
+        let find = |f: &str| lines.iter().find(|l| l.field == f).unwrap().clone();
+        assert!(!find("name").changed());
+        assert_eq!(find("scope.region").before.as_deref(), Some("EMEA"));
+        assert_eq!(find("scope.region").after.as_deref(), Some("NA"));
+        assert_eq!(find("owner").before, None);
+        assert_eq!(
+            find("permissions").after.as_deref(),
+            Some("ticket.view, ticket.edit")
+        );
+        assert!(diff(None, None).is_empty());
+    }
+
+    #[test]
+    fn filters_round_trip_through_the_query_string() {
+        let query = AuditQuery {
+            actor: "a+b@x.test".into(),
+            action: "role".into(),
+            q: "EMEA Tier 1".into(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            query.to_query_string(),
+            "actor=a%2Bb%40x.test&action=role&q=EMEA%20Tier%201"
+        );
+        assert!(!AuditQuery::default().is_filtered());
     }
 }

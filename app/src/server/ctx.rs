@@ -71,6 +71,11 @@ impl RequestCtx {
     pub async fn load() -> Result<Self, AppError> {
         let state = use_context::<AppState>().ok_or_else(|| internal("missing app state"))?;
         let parts = use_context::<Parts>().ok_or_else(|| internal("missing request parts"))?;
+        Self::from_parts(state, &parts)
+    }
+
+    /// The context of a plain HTTP handler (downloads), from its request parts.
+    pub fn from_parts(state: AppState, parts: &Parts) -> Result<Self, AppError> {
         let session = parts
             .extensions
             .get::<Session>()

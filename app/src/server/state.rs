@@ -72,6 +72,10 @@ pub struct AppState {
     /// The WebAuthn relying party for passkeys, or why passkeys are off (the console is not
     /// served under a domain name).
     pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
+    /// Chain verifications started from the console, by organisation (this replica's).
+    pub verifications: Arc<
+        std::sync::Mutex<std::collections::HashMap<i64, crate::domain::audit::VerificationRun>>,
+    >,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
                     .expect("a generated key is valid"),
             ),
             passkeys: Err("Passkeys are not configured.".into()),
+            verifications: Arc::default(),
         }
     }
 

@@ -21,7 +21,7 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
 
 /// Sections of the console and the permission that shows each in the navigation. Showing is a
 /// courtesy: every page asks the engine again on the server.
-const NAV: [(&str, &str, Permission); 9] = [
+const NAV: [(&str, &str, Permission); 10] = [
     ("/tickets", "Tickets", Permission::TicketView),
     ("/feedback", "Feedback", Permission::FeedbackView),
     ("/customers", "Customers", Permission::CustomerView),
@@ -30,6 +30,7 @@ const NAV: [(&str, &str, Permission); 9] = [
     ("/groups", "Groups", Permission::GroupView),
     ("/roles", "Roles", Permission::RoleView),
     ("/permissions", "Permissions", Permission::RoleView),
+    ("/audit", "Audit log", Permission::AuditEventView),
     ("/settings", "Settings", Permission::SettingsView),
 ];
 

@@ -74,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("security") view=pages::security::SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=pages::security::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit/integrity") view=pages::audit::IntegrityPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit/:seq") view=pages::audit::AuditEventPage ssr=SsrMode::Async/>
                     <Route path=path!("step-up") view=pages::security::StepUpPage ssr=SsrMode::Async/>
                     <Route path=path!("roles") view=pages::access::RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("roles/new") view=pages::access::NewRolePage ssr=SsrMode::Async/>

@@ -1,6 +1,7 @@
 //! HTTP layers around the console: request ids and tracing, security headers, client info,
 //! sessions, the principal, CSRF and the sign-in guard; plus health endpoints.
 
+pub mod audit_export;
 pub mod layers;
 
 use app::server::AppState;

@@ -323,6 +323,15 @@ pub struct ChainReport {
 /// flat. Detects edited rows (hash mismatch), deleted rows (a gap in the sequence or a head that
 /// is ahead of the last row), and swapped rows (links that no longer match).
 pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<ChainReport, DbErr> {
+    verify_chain_reporting(conn, org_id, &|_| {}).await
+}
+
+/// As [`verify_chain`], telling `progress` how many events are checked after every page.
+pub async fn verify_chain_reporting<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ChainReport, DbErr> {
     const PAGE: u64 = 5_000;
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
@@ -377,6 +386,7 @@ pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<C
             prev_hash = row.hash;
             expected_seq += 1;
         }
+        progress(events);
         if done {
             break;
         }

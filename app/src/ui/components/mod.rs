@@ -167,3 +167,27 @@ pub fn title_text(text: &str) -> String {
         text.to_owned()
     }
 }
+
+/// Links to the audit history of a record (and, for a person, of what they did), for people
+/// who may read the audit log.
+pub fn history_links(
+    info: &crate::domain::flash::SessionInfo,
+    kind: &str,
+    id: i64,
+    actor: Option<&str>,
+) -> impl IntoView {
+    let may = info
+        .user
+        .as_ref()
+        .is_some_and(|u| u.may(crate::domain::permission::Permission::AuditEventView));
+    may.then(|| {
+        let about = format!("/audit?target_type={kind}&target_id={id}");
+        let by =
+            actor.map(|email| format!("/audit?actor={}", crate::domain::audit::urlencode(email)));
+        view! {
+            <span class="history-links">" · "<a href=about>"History"</a>
+                {by.map(|href| view! { " · "<a href=href>"Their actions"</a> })}
+            </span>
+        }
+    })
+}

@@ -291,7 +291,8 @@ pub fn RolePage() -> impl IntoView {
                 let may_copy = info.user.as_ref().is_some_and(|u| u.may(Permission::RoleManage));
                 view! {
                     <Title text=title_text(&role.name)/>
-                    <p class="breadcrumb"><a href="/roles">"Roles"</a>" / "{role.name.clone()}</p>
+                    <p class="breadcrumb"><a href="/roles">"Roles"</a>" / "{role.name.clone()}
+                        {crate::ui::components::history_links(&info, "role", role.id, None)}</p>
                     <div class="page-header">
                         <h1>{role.name.clone()}{role.template.is_some().then(|| view! { " "<span class="badge">"Built-in"</span> })}</h1>
                         <div class="actions">

@@ -1,6 +1,7 @@
 //! One module per console area.
 
 pub mod access;
+pub mod audit;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;

@@ -279,7 +279,8 @@ pub fn PersonPage() -> impl IntoView {
                 let suspended = person.status == UserStatus::Suspended;
                 view! {
                     <Title text=crate::ui::components::title_text(&person.display_name)/>
-                    <p class="breadcrumb"><a href="/people">"People"</a>" / "{person.display_name.clone()}</p>
+                    <p class="breadcrumb"><a href="/people">"People"</a>" / "{person.display_name.clone()}
+                        {crate::ui::components::history_links(&info, "user", person.id, Some(&person.email))}</p>
                     <div class="page-header">
                         <h1>{person.display_name.clone()}" "<StatusBadge status=person.status/></h1>
                         <div class="actions">

@@ -181,7 +181,8 @@ pub fn UnitPage(kind: &'static str) -> impl IntoView {
                 let member_count = unit.members.len();
                 view! {
                     <Title text=title_text(&unit.name)/>
-                    <p class="breadcrumb"><a href=path(kind)>{plural(kind)}</a>" / "{unit.name.clone()}</p>
+                    <p class="breadcrumb"><a href=path(kind)>{plural(kind)}</a>" / "{unit.name.clone()}
+                        {crate::ui::components::history_links(&info, kind, unit.id, None)}</p>
                     <h1>{unit.name.clone()}</h1>
                     <dl class="details">
                         <dt>"Description"</dt><dd>{if unit.description.is_empty() { "—".to_owned() } else { unit.description.clone() }}</dd>
