@@ -76,3 +76,5 @@ bench:
 		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))
 	cargo run --release -p server --bin castellan-bench -- access --users 1000000 --tickets 1000000 \
 		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))
+	cargo run --release -p server --bin castellan-bench -- audit --events 10000000 \
+		$(if $(CASTELLAN_BENCH_POSTGRES_URL),--postgres $(CASTELLAN_BENCH_POSTGRES_URL))

@@ -3,6 +3,7 @@
 //!
 //! `castellan-bench people --users 1000000 [--postgres postgres://…/db]`
 //! `castellan-bench access --users 1000000 --tickets 1000000 [--postgres postgres://…/db]`
+//! `castellan-bench audit --events 10000000 [--postgres postgres://…/db]`
 
 use app::domain::people::{PeopleQuery, PeopleSort};
 use app::server::authz::{authorize_principal, UserView};
@@ -52,6 +53,17 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// The audit log: filtered pages (actor, action, time range) and chain verification.
+    Audit {
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Also run on this PostgreSQL database.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Samples per query.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
 }
 
 #[tokio::main]
@@ -68,6 +80,11 @@ async fn main() -> anyhow::Result<()> {
             postgres,
             samples,
         } => access_bench(users, tickets, postgres, samples).await,
+        Bench::Audit {
+            events,
+            postgres,
+            samples,
+        } => audit_bench(events, postgres, samples).await,
     }
 }
 
@@ -573,4 +590,203 @@ where
         ms(times[times.len() / 2]),
         ms(times[(times.len() * 95 / 100).min(times.len() - 1)]),
     ))
+}
+
+/// Appends events to the organisation's chain until it holds `target`: 1,000 actors, every
+/// action code, targets among 100,000 people, a year of time ending now. Hashes are real, so
+/// verification has a real chain to check.
+async fn seed_audit(state: &AppState, org_id: i64, target: u64) -> anyhow::Result<()> {
+    use app::domain::audit::AuditAction;
+    use app::server::entities::{audit_event, audit_head};
+    use app::server::services::audit::event_hash;
+    let head = audit_head::Entity::find_by_id(org_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no chain head"))?;
+    let have = u64::try_from(head.seq)?;
+    if have >= target {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let end = state.now();
+    let span_micros: i64 = 365 * 24 * 3600 * 1_000_000;
+    let step = span_micros / i64::try_from(target)?.max(1);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let (mut seq, mut prev) = (head.seq, head.hash.clone());
+    let outcomes = [
+        "success", "success", "success", "success", "failure", "denied",
+    ];
+    while u64::try_from(seq)? < target {
+        let txn = state.db.begin().await?;
+        for _ in 0..20 {
+            let batch_end = (seq + 1000).min(i64::try_from(target)?);
+            if seq >= batch_end {
+                break;
+            }
+            let mut rows = Vec::with_capacity(1000);
+            for s in (seq + 1)..=batch_end {
+                let action = AuditAction::ALL[rng.gen_range(0..AuditAction::ALL.len())];
+                let actor = rng.gen_range(0..1000);
+                let target_user = rng.gen_range(0..100_000);
+                let mut row = audit_event::Model {
+                    id: 0,
+                    org_id,
+                    seq: s,
+                    occurred_at: end
+                        - chrono::Duration::microseconds(step * (i64::try_from(target)? - s)),
+                    actor_id: Some(actor),
+                    actor_label: format!("actor{actor}@bench.example"),
+                    action: action.code().to_owned(),
+                    target_type: Some("user".into()),
+                    target_id: Some(target_user),
+                    target_label: Some(format!("u{target_user}@bench.example")),
+                    outcome: outcomes[rng.gen_range(0..outcomes.len())].to_owned(),
+                    client_addr: Some(format!("10.{}.{}.{}", actor % 250, actor / 250, s % 250)),
+                    user_agent: Some("castellan-bench".into()),
+                    before_json: None,
+                    after_json: Some(format!("{{\"n\":{s}}}")),
+                    prev_hash: prev.clone(),
+                    hash: String::new(),
+                };
+                row.hash = event_hash(&row);
+                prev = row.hash.clone();
+                let mut active: audit_event::ActiveModel = row.into();
+                active.id = sea_orm::ActiveValue::NotSet;
+                rows.push(active);
+            }
+            audit_event::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+            seq = batch_end;
+        }
+        audit_head::Entity::update_many()
+            .col_expr(
+                audit_head::Column::Seq,
+                sea_orm::sea_query::Expr::value(seq),
+            )
+            .col_expr(
+                audit_head::Column::Hash,
+                sea_orm::sea_query::Expr::value(prev.clone()),
+            )
+            .filter(audit_head::Column::OrgId.eq(org_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        if seq % 1_000_000 == 0 {
+            println!("  {seq} events, {:.0} s", started.elapsed().as_secs_f64());
+        }
+    }
+    println!(
+        "seeded {} audit events in {:.1} s",
+        target - have,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Filtered audit-log pages over `events` events, and the whole chain verified.
+async fn audit_bench(events: u64, postgres: Option<String>, samples: usize) -> anyhow::Result<()> {
+    use app::domain::audit::{AuditAction, AuditQuery};
+    use app::server::authz::AuditEventView;
+    use app::server::services::audit_log;
+    println!(
+        "machine: {} cores; {events} audit events; {samples} samples per query",
+        std::thread::available_parallelism()?.get()
+    );
+    for (name, url) in targets(&format!("audit-{events}"), postgres) {
+        let state = open(url).await?;
+        let principal = bench_admin(&state).await?;
+        seed_audit(&state, principal.org_id, events).await?;
+        if name == "PostgreSQL" {
+            use sea_orm::ConnectionTrait;
+            state
+                .db
+                .execute_unprepared("VACUUM ANALYZE audit_events")
+                .await?;
+        } else {
+            use sea_orm::ConnectionTrait;
+            state.db.execute_unprepared("ANALYZE").await?;
+        }
+        let grant =
+            authorize_principal::<AuditEventView>(&state, &principal, &ClientInfo::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let queries = |make: &mut dyn FnMut(&mut rand::rngs::StdRng) -> AuditQuery,
+                       rng: &mut rand::rngs::StdRng| {
+            (0..samples + 5).map(|_| make(rng)).collect::<Vec<_>>()
+        };
+        let by_actor = queries(
+            &mut |r| AuditQuery {
+                actor: format!("actor{}@bench.example", r.gen_range(0..1000)),
+                ..Default::default()
+            },
+            &mut rng,
+        );
+        let by_action = queries(
+            &mut |r| AuditQuery {
+                action: AuditAction::ALL[r.gen_range(0..AuditAction::ALL.len())]
+                    .code()
+                    .to_owned(),
+                ..Default::default()
+            },
+            &mut rng,
+        );
+        let today = state.now().date_naive();
+        let by_time = queries(
+            &mut |r| {
+                let day = today - chrono::Duration::days(r.gen_range(1..360));
+                AuditQuery {
+                    from: day.format("%Y-%m-%d").to_string(),
+                    to: (day + chrono::Duration::days(7))
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                    ..Default::default()
+                }
+            },
+            &mut rng,
+        );
+        let combined = queries(
+            &mut |r| AuditQuery {
+                action: "auth".into(),
+                outcome: "failure".into(),
+                actor: format!("actor{}@bench.example", r.gen_range(0..1000)),
+                ..Default::default()
+            },
+            &mut rng,
+        );
+        let (state_ref, grant_ref) = (&state, &grant);
+        for (label, list) in [
+            ("by actor", by_actor),
+            ("by action", by_action),
+            ("by a week's time range", by_time),
+            ("actor + category + outcome", combined),
+        ] {
+            let mut next = list.into_iter();
+            let stats = measure(samples, || {
+                let query = next.next().unwrap_or_default();
+                async move {
+                    audit_log::list(state_ref, grant_ref, &query)
+                        .await
+                        .map(|_| ())
+                }
+            })
+            .await?;
+            println!(
+                "{name:<10} page {label:<28} median {:>7.2} ms   p95 {:>7.2} ms",
+                stats.0, stats.1
+            );
+        }
+        let started = Instant::now();
+        let report =
+            app::server::services::audit::verify_chain(&state.db, principal.org_id).await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{name:<10} chain verification: {} events in {secs:.1} s = {:.0} events/s, intact: {}",
+            report.events,
+            report.events as f64 / secs,
+            report.first_break.is_none()
+        );
+    }
+    Ok(())
 }

@@ -282,24 +282,41 @@ fn clip(text: &str, max_chars: usize) -> String {
 
 /// The SHA-256 over every stored field of an event and the previous hash, in a fixed order.
 pub fn event_hash(row: &audit_event::Model) -> String {
-    let canonical = serde_json::json!([
+    // Serialized as a JSON array straight from borrowed fields: the same bytes as building a
+    // `serde_json::Value` first, without copying every string (verification hashes millions).
+    let canonical = (
         row.org_id,
         row.seq,
         row.occurred_at.timestamp_micros(),
         row.actor_id,
-        row.actor_label,
-        row.action,
-        row.target_type,
+        &row.actor_label,
+        &row.action,
+        &row.target_type,
         row.target_id,
-        row.target_label,
-        row.outcome,
-        row.client_addr,
-        row.user_agent,
-        row.before_json,
-        row.after_json,
-        row.prev_hash,
-    ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        &row.target_label,
+        &row.outcome,
+        &row.client_addr,
+        &row.user_agent,
+        &row.before_json,
+        &row.after_json,
+        &row.prev_hash,
+    );
+    let mut hasher = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut hasher, &canonical).expect("hashing cannot fail");
+    hex::encode(hasher.0.finalize())
+}
+
+/// Feeds serialized bytes straight into the hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Where a chain stops being trustworthy.
@@ -333,9 +350,58 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ChainReport, DbErr> {
     const PAGE: u64 = 5_000;
+    let fetch = |from_seq: i64| {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::OrgId.eq(org_id))
+            .filter(audit_event::Column::Seq.gte(from_seq))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(PAGE)
+            .all(conn)
+    };
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut events = 0u64;
+    let mut page = fetch(1).await?;
+    loop {
+        let done = (page.len() as u64) < PAGE;
+        let next_from = page.last().map(|r| r.seq + 1);
+        // Hash this page on a blocking thread while the next one is read.
+        let check = tokio::task::spawn_blocking(move || check_page(&page, expected_seq, prev_hash));
+        let next = async {
+            match (done, next_from) {
+                (false, Some(from)) => fetch(from).await.map(Some),
+                _ => Ok(None),
+            }
+        };
+        let (checked, next) = tokio::join!(check, next);
+        match checked.map_err(|e| DbErr::Custom(format!("verification stopped: {e}")))? {
+            PageCheck::Linked {
+                next_seq,
+                last_hash,
+                count,
+            } => {
+                events += count;
+                expected_seq = next_seq;
+                prev_hash = last_hash;
+            }
+            PageCheck::Broken { seq, reason, count } => {
+                return Ok(ChainReport {
+                    org_id,
+                    events: events + count,
+                    first_break: Some(ChainBreak {
+                        org_id,
+                        seq,
+                        reason,
+                    }),
+                });
+            }
+        }
+        progress(events);
+        match next? {
+            Some(following) => page = following,
+            None => break,
+        }
+    }
     let broke = |seq: i64, reason: String| {
         Some(ChainBreak {
             org_id,
@@ -343,54 +409,6 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
             reason,
         })
     };
-    loop {
-        let page = audit_event::Entity::find()
-            .filter(audit_event::Column::OrgId.eq(org_id))
-            .filter(audit_event::Column::Seq.gte(expected_seq))
-            .order_by_asc(audit_event::Column::Seq)
-            .limit(PAGE)
-            .all(conn)
-            .await?;
-        let done = (page.len() as u64) < PAGE;
-        for row in page {
-            events += 1;
-            if row.seq != expected_seq {
-                let reason = format!(
-                    "event {} is missing (the next stored event is {})",
-                    expected_seq, row.seq
-                );
-                return Ok(ChainReport {
-                    org_id,
-                    events,
-                    first_break: broke(expected_seq, reason),
-                });
-            }
-            if row.prev_hash != prev_hash {
-                let reason =
-                    "its link to the previous event does not match (rows moved or replaced)"
-                        .to_owned();
-                return Ok(ChainReport {
-                    org_id,
-                    events,
-                    first_break: broke(row.seq, reason),
-                });
-            }
-            if event_hash(&row) != row.hash {
-                let reason = "its content does not match its hash (the row was edited)".to_owned();
-                return Ok(ChainReport {
-                    org_id,
-                    events,
-                    first_break: broke(row.seq, reason),
-                });
-            }
-            prev_hash = row.hash;
-            expected_seq += 1;
-        }
-        progress(events);
-        if done {
-            break;
-        }
-    }
     let stored = expected_seq - 1;
     let head = audit_head::Entity::find_by_id(org_id).one(conn).await?;
     let head_problem = match head {
@@ -417,6 +435,63 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
     })
 }
 
+/// The result of checking one page of the chain.
+enum PageCheck {
+    Linked {
+        next_seq: i64,
+        last_hash: String,
+        count: u64,
+    },
+    Broken {
+        seq: i64,
+        reason: String,
+        count: u64,
+    },
+}
+
+/// Checks that a page continues the chain at `expected_seq` from `prev_hash`.
+fn check_page(
+    page: &[audit_event::Model],
+    mut expected_seq: i64,
+    mut prev_hash: String,
+) -> PageCheck {
+    let mut count = 0u64;
+    for row in page {
+        count += 1;
+        let broken = if row.seq != expected_seq {
+            Some((
+                expected_seq,
+                format!(
+                    "event {} is missing (the next stored event is {})",
+                    expected_seq, row.seq
+                ),
+            ))
+        } else if row.prev_hash != prev_hash {
+            Some((
+                row.seq,
+                "its link to the previous event does not match (rows moved or replaced)".to_owned(),
+            ))
+        } else if event_hash(row) != row.hash {
+            Some((
+                row.seq,
+                "its content does not match its hash (the row was edited)".to_owned(),
+            ))
+        } else {
+            None
+        };
+        if let Some((seq, reason)) = broken {
+            return PageCheck::Broken { seq, reason, count };
+        }
+        prev_hash.clone_from(&row.hash);
+        expected_seq += 1;
+    }
+    PageCheck::Linked {
+        next_seq: expected_seq,
+        last_hash: prev_hash,
+        count,
+    }
+}
+
 /// Every organisation id that has a chain: from events and heads, so that deleting an
 /// organisation's row cannot hide its chain from verification.
 pub async fn chained_organisations<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>, DbErr> {
@@ -437,4 +512,55 @@ pub async fn chained_organisations<C: ConnectionTrait>(conn: &C) -> Result<Vec<i
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    /// The hash is over the same bytes as the JSON array of the fields, as first released:
+    /// chains written before stay verifiable.
+    #[test]
+    fn the_event_hash_is_sha256_of_the_json_array_of_fields() {
+        let row = audit_event::Model {
+            id: 9,
+            org_id: 3,
+            seq: 42,
+            occurred_at: chrono::DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
+            actor_id: None,
+            actor_label: "Zoë \"Q\" <admin>".into(),
+            action: "role.updated".into(),
+            target_type: Some("role".into()),
+            target_id: Some(7),
+            target_label: None,
+            outcome: "success".into(),
+            client_addr: Some("10.0.0.1".into()),
+            user_agent: None,
+            before_json: Some("{\"a\":1}".into()),
+            after_json: None,
+            prev_hash: GENESIS_HASH.into(),
+            hash: String::new(),
+        };
+        let expected = serde_json::json!([
+            row.org_id,
+            row.seq,
+            row.occurred_at.timestamp_micros(),
+            row.actor_id,
+            row.actor_label,
+            row.action,
+            row.target_type,
+            row.target_id,
+            row.target_label,
+            row.outcome,
+            row.client_addr,
+            row.user_agent,
+            row.before_json,
+            row.after_json,
+            row.prev_hash,
+        ]);
+        assert_eq!(
+            event_hash(&row),
+            hex::encode(Sha256::digest(expected.to_string().as_bytes()))
+        );
+    }
 }
