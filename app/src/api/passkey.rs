@@ -122,6 +122,20 @@ pub async fn remove_passkey(passkey: String, password: String) -> Result<(), App
     }
 }
 
+/// Whose passkey a check is for: the person half-way through signing in, or else the signed-in
+/// person stepping up.
+#[cfg(feature = "ssr")]
+fn checked_person(
+    ctx: &crate::server::ctx::RequestCtx,
+    pending: Option<(i64, i64)>,
+) -> Result<(i64, i64), AppError> {
+    match (pending, ctx.principal.as_ref()) {
+        (Some(pending), _) => Ok(pending),
+        (None, Some(p)) => Ok((p.org_id, p.user_id)),
+        (None, None) => Err(ctx.fail(AppError::Unauthenticated)),
+    }
+}
+
 /// Starts a passkey check: the options for `navigator.credentials.get`, as JSON. For the
 /// person half-way through signing in, or a signed-in person stepping up.
 #[server(endpoint = "passkey/begin")]
@@ -130,14 +144,8 @@ pub async fn begin_passkey_check(csrf_token: String) -> Result<String, AppError>
 
     let _ = csrf_token; // checked by the CSRF layer
     let ctx = RequestCtx::load().await?;
-    let (org_id, user_id) = match (
-        crate::api::mfa::pending_sign_in(&ctx).await,
-        ctx.principal.as_ref(),
-    ) {
-        (Some(pending), _) => pending,
-        (None, Some(p)) => (p.org_id, p.user_id),
-        (None, None) => return Err(ctx.fail(AppError::Unauthenticated)),
-    };
+    let pending = crate::api::mfa::pending_sign_in(&ctx).await;
+    let (org_id, user_id) = checked_person(&ctx, pending)?;
     let (options, ceremony) =
         crate::server::services::passkey::begin_check(&ctx.state, org_id, user_id)
             .await
@@ -173,11 +181,7 @@ pub async fn finish_passkey_check(
         return Err(ctx.fail(AppError::Conflict("Start the passkey check again.".into())));
     };
     let pending = crate::api::mfa::pending_sign_in(&ctx).await;
-    let (org_id, user_id) = match (pending, ctx.principal.as_ref()) {
-        (Some(pending), _) => pending,
-        (None, Some(p)) => (p.org_id, p.user_id),
-        (None, None) => return Err(ctx.fail(AppError::Unauthenticated)),
-    };
+    let (org_id, user_id) = checked_person(&ctx, pending)?;
     crate::server::services::passkey::finish_check(
         &ctx.state,
         org_id,
