@@ -55,7 +55,7 @@ test-e2e:
 
 ## Drops databases and files left by earlier test runs.
 clean-test-databases:
-	@rm -rf $${TMPDIR:-/tmp}/castellan-test-*.db* $${TMPDIR:-/tmp}/castellan-cli-*.db* $${TMPDIR:-/tmp}/castellan-e2e.*
+	@rm -rf $${TMPDIR:-/tmp}/castellan-test-*.db* $${TMPDIR:-/tmp}/castellan-test-archive-* $${TMPDIR:-/tmp}/castellan-cli-*.db* $${TMPDIR:-/tmp}/castellan-e2e.*
 	@if [ -n "$$CASTELLAN_TEST_POSTGRES_URL" ]; then \
 		for db in $$(psql "$$CASTELLAN_TEST_POSTGRES_URL" -Atc "select datname from pg_database where datname like 'castellan_t_%'"); do \
 			psql "$$CASTELLAN_TEST_POSTGRES_URL" -qc "drop database if exists \"$$db\"" >/dev/null; \

@@ -26,6 +26,10 @@ export CASTELLAN_DATABASE_URL="sqlite://$TMP/e2e.db?mode=rwc"
 export CASTELLAN_ADDR="127.0.0.1:$PORT"
 export CASTELLAN_SITE_ROOT="$REPO/target/site"
 export CASTELLAN_MFA_KEY_FILE="$TMP/mfa.key"
+export CASTELLAN_AUDIT_SIGNING_KEY_FILE="$TMP/audit-signing.key"
+export CASTELLAN_AUDIT_ARCHIVE_DIR="$TMP/audit-archive"
+# Alerts are raised within a second of the events behind them.
+export CASTELLAN_JOBS_INTERVAL_SECONDS=1
 # Parallel tests all sign in from 127.0.0.1: keep the per-address limit out of the way.
 # The per-account limit stays at its default (5), which the throttling test relies on.
 export CASTELLAN_ADDRESS_FAILURE_LIMIT=10000

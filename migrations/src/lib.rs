@@ -8,6 +8,7 @@ mod m20261125_000002_access;
 mod m20261125_000003_mfa;
 mod m20261125_000004_passkeys;
 mod m20261125_000005_audit_log;
+mod m20261130_000006_audit_operations;
 
 /// Applies Castellan's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_mfa::Migration),
             Box::new(m20261125_000004_passkeys::Migration),
             Box::new(m20261125_000005_audit_log::Migration),
+            Box::new(m20261130_000006_audit_operations::Migration),
         ]
     }
 }

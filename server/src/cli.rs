@@ -78,8 +78,26 @@ pub enum DemoCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check every organisation's hash chain; exits non-zero naming the first bad event.
-    Verify,
+    /// Check every organisation's hash chain (archives included) against its signed
+    /// checkpoints; exits non-zero naming the first bad event.
+    Verify {
+        /// Checkpoint exports kept elsewhere (from the integrity page) to check as well.
+        #[arg(long = "checkpoints")]
+        checkpoints: Vec<PathBuf>,
+        /// Check only the events in the database, not the archive files.
+        #[arg(long)]
+        skip_archives: bool,
+    },
+    /// Sign a checkpoint of every organisation's chain head now.
+    Checkpoint,
+    /// Print an organisation's signed checkpoints as JSON (the integrity page's export).
+    ExportCheckpoints {
+        /// Short name of the organisation.
+        #[arg(long)]
+        org: String,
+    },
+    /// Archive events past each organisation's retention period now.
+    Archive,
 }
 
 /// Parses arguments and runs the command; errors are printed without secrets.
@@ -115,11 +133,11 @@ pub fn run() -> ExitCode {
 async fn state_for_cli(config: &Config) -> anyhow::Result<AppState> {
     let db = startup::connect(config).await?;
     startup::migrate(&db).await?;
-    Ok(AppState::new(
-        db,
-        Arc::new(SystemClock),
-        AuthSettings::default(),
-    ))
+    Ok(
+        AppState::new(db, Arc::new(SystemClock), AuthSettings::default())
+            .with_secrets(config.mfa_secrets()?)
+            .with_audit(config.audit_signing_key()?, config.audit_settings()),
+    )
 }
 
 async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -211,17 +229,33 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
+        Command::Audit { command } => audit(command, &config).await,
+    }
+}
+
+async fn audit(command: AuditCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    use app::server::services::{checkpoint, retention};
+    let state = state_for_cli(config).await?;
+    let organisations = app::server::entities::organisation::Entity::find()
+        .all(&state.db)
+        .await?;
+    match command {
+        AuditCommand::Verify {
+            checkpoints,
+            skip_archives,
         } => {
-            let state = state_for_cli(&config).await?;
             let names: std::collections::HashMap<i64, String> =
-                app::server::entities::organisation::Entity::find()
-                    .all(&state.db)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id, o.slug))
-                    .collect();
+                organisations.into_iter().map(|o| (o.id, o.slug)).collect();
+            let key = state.audit_signing_key.verifying_key();
+            let mut extra = Vec::new();
+            for path in &checkpoints {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("could not read {}", path.display()))?;
+                let export: checkpoint::CheckpointExport = serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a checkpoint export", path.display()))?;
+                extra.extend(export.checkpoints);
+            }
+            let archives = (!skip_archives).then_some(state.audit.archive_dir.as_path());
             let mut broken = false;
             for org_id in app::server::services::audit::chained_organisations(&state.db).await? {
                 let label = names
@@ -229,7 +263,15 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     .cloned()
                     .unwrap_or_else(|| format!("organisation #{org_id} (row missing)"));
                 let started = std::time::Instant::now();
-                let report = app::server::services::audit::verify_chain(&state.db, org_id).await?;
+                let report = checkpoint::verify_organisation(
+                    &state.db,
+                    org_id,
+                    &key,
+                    &extra,
+                    archives,
+                    &|_| {},
+                )
+                .await?;
                 let elapsed = started.elapsed();
                 match report.first_break {
                     None => println!(
@@ -248,6 +290,37 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        AuditCommand::Checkpoint => {
+            for org in organisations {
+                let signed = checkpoint::sign_head(
+                    &state,
+                    org.id,
+                    app::server::services::audit::Actor::system("castellan audit checkpoint"),
+                    &ClientInfo::default(),
+                )
+                .await?;
+                match signed {
+                    Some(c) => println!("{}: signed event {} ({})", org.slug, c.seq, c.hash),
+                    None => println!("{}: nothing to sign yet", org.slug),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::ExportCheckpoints { org } => {
+            let Some(org) = organisations.into_iter().find(|o| o.slug == org) else {
+                anyhow::bail!("no organisation is called {org}");
+            };
+            let export =
+                checkpoint::export(&state.db, org.id, &state.audit_signing_key.verifying_key())
+                    .await?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Archive => {
+            let archived = retention::archive_due(&state).await?;
+            println!("{archived} organisation(s) archived events past their retention period");
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

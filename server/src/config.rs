@@ -72,6 +72,30 @@ pub struct Config {
     pub mfa_key: Option<Secret>,
     /// Where the key is kept when `mfa_key` is not set (created on first start, mode 0600).
     pub mfa_key_file: String,
+    /// Ed25519 key that signs the daily audit checkpoints: base64 of a 32-byte seed. Set it in
+    /// production (from a secret store, the same on every replica); without it the key is kept
+    /// in `audit_signing_key_file`.
+    pub audit_signing_key: Option<Secret>,
+    /// Where the signing key is kept when `audit_signing_key` is not set.
+    pub audit_signing_key_file: String,
+    /// Where archives of events past an organisation's retention period are written (shared
+    /// storage when there are several replicas).
+    pub audit_archive_dir: String,
+    /// Seconds between runs of the background jobs (SIEM delivery, alert rules, daily
+    /// checkpoints, retention); 0 turns them off on this replica.
+    pub jobs_interval_seconds: u64,
+    /// Allow webhook receivers on private and loopback addresses.
+    pub webhook_allow_private: bool,
+    /// Longest wait between delivery attempts to a failing receiver, in seconds.
+    pub webhook_max_backoff_seconds: i64,
+    /// Failed sign-ins of one account within 15 minutes that raise an alert.
+    pub alert_failed_sign_ins_account: u64,
+    /// Failed sign-ins from one address within 15 minutes that raise an alert.
+    pub alert_failed_sign_ins_address: u64,
+    /// Customer records with personal data seen in an hour before the rate rule looks at all.
+    pub alert_record_views_minimum: u64,
+    /// How many times a person's usual hourly rate raises an alert.
+    pub alert_record_views_factor: u64,
 }
 
 impl Default for Config {
@@ -94,6 +118,16 @@ impl Default for Config {
             step_up_minutes: 15,
             mfa_key: None,
             mfa_key_file: "data/mfa.key".into(),
+            audit_signing_key: None,
+            audit_signing_key_file: "data/audit-signing.key".into(),
+            audit_archive_dir: "data/audit-archive".into(),
+            jobs_interval_seconds: 5,
+            webhook_allow_private: false,
+            webhook_max_backoff_seconds: 300,
+            alert_failed_sign_ins_account: 10,
+            alert_failed_sign_ins_address: 30,
+            alert_record_views_minimum: 200,
+            alert_record_views_factor: 5,
         }
     }
 }
@@ -103,31 +137,43 @@ impl Config {
     /// fresh random key on first use, readable only by its owner).
     pub fn mfa_secrets(&self) -> anyhow::Result<app::server::mfa::SecretBox> {
         use app::server::mfa::SecretBox;
-        if let Some(key) = &self.mfa_key {
-            return SecretBox::from_base64(key.expose()).map_err(anyhow::Error::msg);
-        }
-        let path = Path::new(&self.mfa_key_file);
-        if !path.exists() {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("could not create {}", dir.display()))?;
-            }
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options
-                .open(path)
-                .with_context(|| format!("could not create {}", path.display()))?;
-            std::io::Write::write_all(&mut file, SecretBox::generate_key().as_bytes())?;
-            tracing::warn!(
-                file = %path.display(),
-                "created a key for second-factor secrets; in production set CASTELLAN_MFA_KEY from a secret store"
-            );
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read {}", path.display()))?;
+        let text = match &self.mfa_key {
+            Some(key) => key.expose().to_owned(),
+            None => key_file(
+                &self.mfa_key_file,
+                SecretBox::generate_key,
+                "CASTELLAN_MFA_KEY",
+            )?,
+        };
         SecretBox::from_base64(&text).map_err(anyhow::Error::msg)
+    }
+
+    /// The key that signs audit checkpoints: `audit_signing_key`, else its key file.
+    pub fn audit_signing_key(&self) -> anyhow::Result<ed25519_dalek::SigningKey> {
+        use app::server::services::checkpoint;
+        let text = match &self.audit_signing_key {
+            Some(key) => key.expose().to_owned(),
+            None => key_file(
+                &self.audit_signing_key_file,
+                checkpoint::generate_signing_key,
+                "CASTELLAN_AUDIT_SIGNING_KEY",
+            )?,
+        };
+        checkpoint::signing_key_from_base64(&text).map_err(anyhow::Error::msg)
+    }
+
+    /// How the audit log is operated.
+    pub fn audit_settings(&self) -> app::server::state::AuditSettings {
+        app::server::state::AuditSettings {
+            archive_dir: self.audit_archive_dir.clone().into(),
+            webhook_allow_private: self.webhook_allow_private,
+            webhook_max_backoff_seconds: self.webhook_max_backoff_seconds,
+            alert_failed_sign_ins_account: self.alert_failed_sign_ins_account,
+            alert_failed_sign_ins_address: self.alert_failed_sign_ins_address,
+            alert_record_views_minimum: self.alert_record_views_minimum,
+            alert_record_views_factor: self.alert_record_views_factor,
+            ..Default::default()
+        }
     }
 
     /// Loads defaults, then `file` if given, then the environment.
@@ -206,6 +252,38 @@ impl Config {
         if let Some(v) = get("CASTELLAN_MFA_KEY_FILE") {
             self.mfa_key_file = v;
         }
+        if let Some(v) = get("CASTELLAN_AUDIT_SIGNING_KEY") {
+            self.audit_signing_key = Some(Secret::new(v));
+        }
+        if let Some(v) = get("CASTELLAN_AUDIT_SIGNING_KEY_FILE") {
+            self.audit_signing_key_file = v;
+        }
+        if let Some(v) = get("CASTELLAN_AUDIT_ARCHIVE_DIR") {
+            self.audit_archive_dir = v;
+        }
+        if let Some(v) = get("CASTELLAN_JOBS_INTERVAL_SECONDS") {
+            self.jobs_interval_seconds = parse("CASTELLAN_JOBS_INTERVAL_SECONDS", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_WEBHOOK_ALLOW_PRIVATE") {
+            self.webhook_allow_private = parse("CASTELLAN_WEBHOOK_ALLOW_PRIVATE", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_WEBHOOK_MAX_BACKOFF_SECONDS") {
+            self.webhook_max_backoff_seconds = parse("CASTELLAN_WEBHOOK_MAX_BACKOFF_SECONDS", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ALERT_FAILED_SIGN_INS_ACCOUNT") {
+            self.alert_failed_sign_ins_account =
+                parse("CASTELLAN_ALERT_FAILED_SIGN_INS_ACCOUNT", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ALERT_FAILED_SIGN_INS_ADDRESS") {
+            self.alert_failed_sign_ins_address =
+                parse("CASTELLAN_ALERT_FAILED_SIGN_INS_ADDRESS", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ALERT_RECORD_VIEWS_MINIMUM") {
+            self.alert_record_views_minimum = parse("CASTELLAN_ALERT_RECORD_VIEWS_MINIMUM", v)?;
+        }
+        if let Some(v) = get("CASTELLAN_ALERT_RECORD_VIEWS_FACTOR") {
+            self.alert_record_views_factor = parse("CASTELLAN_ALERT_RECORD_VIEWS_FACTOR", v)?;
+        }
         if let Some(v) = get("CASTELLAN_MAX_CONNECTIONS") {
             self.max_connections = parse("CASTELLAN_MAX_CONNECTIONS", v)?;
         }
@@ -229,6 +307,16 @@ impl Config {
             "the absolute timeout must be at least the idle timeout"
         );
         anyhow::ensure!(self.max_connections > 0, "max_connections must be positive");
+        anyhow::ensure!(
+            self.alert_failed_sign_ins_account > 0
+                && self.alert_failed_sign_ins_address > 0
+                && self.alert_record_views_factor > 0,
+            "alert thresholds must be positive"
+        );
+        anyhow::ensure!(
+            self.webhook_max_backoff_seconds > 0,
+            "webhook_max_backoff_seconds must be positive"
+        );
         anyhow::ensure!(
             self.account_failure_limit > 0
                 && self.address_failure_limit > 0
@@ -263,6 +351,31 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://"))
         })
     }
+}
+
+/// Reads a key kept in a file, creating the file with a fresh key (readable only by its owner)
+/// on first use.
+fn key_file(file: &str, generate: fn() -> String, variable: &str) -> anyhow::Result<String> {
+    let path = Path::new(file);
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(path)
+            .with_context(|| format!("could not create {}", path.display()))?;
+        std::io::Write::write_all(&mut file, generate().as_bytes())?;
+        tracing::warn!(
+            file = %path.display(),
+            "created a key file; in production set {variable} from a secret store"
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))
 }
 
 #[cfg(test)]

@@ -146,7 +146,9 @@ pub async fn build_with_clock(
         throttle_window_minutes: config.throttle_window_minutes,
         step_up_minutes: config.step_up_minutes,
     };
-    let state = AppState::new(db.clone(), clock, auth).with_secrets(config.mfa_secrets()?);
+    let state = AppState::new(db.clone(), clock, auth)
+        .with_secrets(config.mfa_secrets()?)
+        .with_audit(config.audit_signing_key()?, config.audit_settings());
     app::server::services::access::bootstrap(&state)
         .await
         .context("could not bring organisations' roles up to date")?;
@@ -170,6 +172,18 @@ pub async fn build_with_clock(
             }
         }
     });
+    if config.jobs_interval_seconds > 0 {
+        let jobs_state = state.clone();
+        let every = std::time::Duration::from_secs(config.jobs_interval_seconds);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                app::server::services::jobs::run_once(&jobs_state).await;
+            }
+        });
+    }
     Ok(Application {
         listener,
         router,
@@ -226,6 +240,10 @@ fn router(config: &Config, state: AppState, addr: std::net::SocketAddr) -> anyho
         .route("/readyz", get(http::readyz))
         .route("/audit/export.csv", get(http::audit_export::export))
         .route("/audit/export.ndjson", get(http::audit_export::export))
+        .route(
+            "/audit/checkpoints.json",
+            get(http::audit_export::export_checkpoints),
+        )
         .with_state(state.clone());
 
     // Layers run top to bottom for a request.

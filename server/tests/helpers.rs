@@ -83,6 +83,17 @@ impl TestClock {
         )))
     }
 
+    /// A clock that starts at `at`.
+    pub fn at(at: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(TestClock(std::sync::Mutex::new(
+            app::server::state::truncate_to_micros(at),
+        )))
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         *self.0.lock().unwrap() += by;
     }
@@ -120,6 +131,19 @@ pub async fn spawn_app_with_clock(
         addr: "127.0.0.1:0".into(),
         max_connections: 5,
         mfa_key: Some(Secret::new(app::server::mfa::SecretBox::generate_key())),
+        audit_signing_key: Some(Secret::new(
+            app::server::services::checkpoint::generate_signing_key(),
+        )),
+        audit_archive_dir: std::env::temp_dir()
+            .join(format!(
+                "castellan-test-archive-{}",
+                uuid::Uuid::new_v4().simple()
+            ))
+            .display()
+            .to_string(),
+        // Tests run the jobs themselves, when and as often as they mean to.
+        jobs_interval_seconds: 0,
+        webhook_allow_private: true,
         ..Config::default()
     };
     let application = server::startup::build_with_clock(config, clock)
@@ -284,4 +308,42 @@ macro_rules! on_both_databases {
             )*
         }
     };
+}
+
+/// As [`on_both_databases`], for tests that move time: each gets its app and its clock, which
+/// starts at 10:00 UTC today (inside default business hours).
+#[macro_export]
+macro_rules! on_both_databases_with_clock {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_clocked {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let clock = $crate::helpers::TestClock::at($crate::helpers::ten_today());
+                    let app = $crate::helpers::spawn_app_with_clock($crate::helpers::Backend::Sqlite, clock.clone()).await.expect("sqlite app");
+                    super::$name(app, clock).await;
+                }
+            )*
+        }
+        mod postgres_clocked {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let clock = $crate::helpers::TestClock::at($crate::helpers::ten_today());
+                    if let Some(app) = $crate::helpers::spawn_app_with_clock($crate::helpers::Backend::Postgres, clock.clone()).await {
+                        super::$name(app, clock).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// 10:00 UTC today.
+pub fn ten_today() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .expect("a valid time")
+        .and_utc()
 }

@@ -72,11 +72,31 @@ async fn absolute_timeout() {
     a_session_ends_at_the_absolute_timeout().await;
 }
 
+/// A path beside the SQLite file of `db_url`.
+fn cli_side_file(db_url: &str, suffix: &str) -> String {
+    let path = db_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    format!("{path}.{suffix}")
+}
+
 fn castellan(db_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_castellan"))
         .args(args)
         .env("CASTELLAN_DATABASE_URL", db_url)
         .env("CASTELLAN_LOG_LEVEL", "warn")
+        // Keys and archives beside the test database, never in the working directory.
+        .env("CASTELLAN_MFA_KEY_FILE", cli_side_file(db_url, "mfa.key"))
+        .env(
+            "CASTELLAN_AUDIT_SIGNING_KEY_FILE",
+            cli_side_file(db_url, "signing.key"),
+        )
+        .env(
+            "CASTELLAN_AUDIT_ARCHIVE_DIR",
+            cli_side_file(db_url, "archive"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

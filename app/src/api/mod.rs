@@ -3,7 +3,9 @@
 //! writes are POST and pass the CSRF layer.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
+pub mod audit_operations;
 pub mod auth;
 pub mod dashboard;
 pub mod mfa;

@@ -65,7 +65,13 @@ pub async fn list_customers(query: RecordQuery) -> Result<RecordPage<CustomerRow
     let pii = optional::<CustomerViewPii>(&ctx)
         .await
         .map_err(|e| ctx.fail(e))?;
-    crate::server::services::workspace::customers(&ctx.state, &grant, pii.as_ref(), &query)
-        .await
-        .map_err(|e| ctx.fail(e))
+    crate::server::services::workspace::customers(
+        &ctx.state,
+        &grant,
+        pii.as_ref(),
+        &query,
+        &ctx.client,
+    )
+    .await
+    .map_err(|e| ctx.fail(e))
 }

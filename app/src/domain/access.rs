@@ -320,6 +320,7 @@ impl RoleTemplate {
             RoleTemplate::ComplianceAuditor => &[
                 AuditEventView,
                 AuditEventExport,
+                AuditEventManage,
                 UserView,
                 RoleView,
                 TeamView,

@@ -42,10 +42,18 @@ pub enum AuditAction {
     SettingsUpdated,
     AuditExported,
     AuditVerified,
+    AuditCheckpointSigned,
+    AuditArchived,
+    AlertRaised,
+    AlertAcknowledged,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    CustomerPiiViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::OrganisationCreated,
@@ -83,6 +91,14 @@ impl AuditAction {
         AuditAction::SettingsUpdated,
         AuditAction::AuditExported,
         AuditAction::AuditVerified,
+        AuditAction::AuditCheckpointSigned,
+        AuditAction::AuditArchived,
+        AuditAction::AlertRaised,
+        AuditAction::AlertAcknowledged,
+        AuditAction::WebhookCreated,
+        AuditAction::WebhookUpdated,
+        AuditAction::WebhookDeleted,
+        AuditAction::CustomerPiiViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -124,6 +140,14 @@ impl AuditAction {
             AuditAction::SettingsUpdated => "settings.updated",
             AuditAction::AuditExported => "audit.exported",
             AuditAction::AuditVerified => "audit.verified",
+            AuditAction::AuditCheckpointSigned => "audit.checkpoint_signed",
+            AuditAction::AuditArchived => "audit.archived",
+            AuditAction::AlertRaised => "alert.raised",
+            AuditAction::AlertAcknowledged => "alert.acknowledged",
+            AuditAction::WebhookCreated => "webhook.created",
+            AuditAction::WebhookUpdated => "webhook.updated",
+            AuditAction::WebhookDeleted => "webhook.deleted",
+            AuditAction::CustomerPiiViewed => "customer.pii_viewed",
         }
     }
 
@@ -171,6 +195,14 @@ impl AuditAction {
             AuditAction::SettingsUpdated => "changed the settings of",
             AuditAction::AuditExported => "exported the audit log of",
             AuditAction::AuditVerified => "verified the audit chain of",
+            AuditAction::AuditCheckpointSigned => "signed a checkpoint of the audit chain of",
+            AuditAction::AuditArchived => "archived old audit events of",
+            AuditAction::AlertRaised => "raised an alert about",
+            AuditAction::AlertAcknowledged => "acknowledged the alert",
+            AuditAction::WebhookCreated => "added the SIEM webhook",
+            AuditAction::WebhookUpdated => "changed the SIEM webhook",
+            AuditAction::WebhookDeleted => "deleted the SIEM webhook",
+            AuditAction::CustomerPiiViewed => "saw personal data of customers",
         }
     }
 }
@@ -431,6 +463,37 @@ pub struct IntegrityStatus {
     /// Events in the chain now (the head's sequence number).
     pub head_seq: i64,
     pub run: Option<VerificationRun>,
+    /// The newest signed checkpoints, newest first.
+    pub checkpoints: Vec<CheckpointView>,
+    /// base64 of the public key that signs checkpoints.
+    pub public_key: String,
+    /// Archives of events past the retention period, newest first.
+    pub archives: Vec<ArchiveView>,
+    /// The retention period in days; `None` keeps every event in the database.
+    pub retention_days: Option<i32>,
+}
+
+/// A signed checkpoint of the chain head, as the integrity page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointView {
+    pub seq: i64,
+    pub hash: String,
+    pub signed_at: String,
+    /// Whether the signature holds under this deployment's key.
+    pub signature_valid: bool,
+}
+
+/// An archive of events moved out of the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveView {
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub events: i64,
+    pub oldest_at: String,
+    pub newest_at: String,
+    pub file_name: String,
+    pub file_bytes: i64,
+    pub last_hash: String,
 }
 
 /// One verification, running or finished.
@@ -484,4 +547,131 @@ mod audit_log_tests {
         );
         assert!(!AuditQuery::default().is_filtered());
     }
+}
+
+/// The kinds of unusual activity the alert rules look for. Stored by code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AlertKind {
+    /// Many failed sign-ins for one account.
+    FailedSignInsAccount,
+    /// Many failed sign-ins from one client address.
+    FailedSignInsAddress,
+    /// Someone saw customers' personal data far above their usual rate.
+    RecordViews,
+    /// An administrative change outside business hours.
+    AfterHoursChange,
+    /// Someone was given the Administrator role (or a role with every permission).
+    AdministratorGranted,
+    /// An administrator's second factor was removed.
+    AdminMfaRemoved,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 6] = [
+        AlertKind::FailedSignInsAccount,
+        AlertKind::FailedSignInsAddress,
+        AlertKind::RecordViews,
+        AlertKind::AfterHoursChange,
+        AlertKind::AdministratorGranted,
+        AlertKind::AdminMfaRemoved,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AlertKind::FailedSignInsAccount => "failed_sign_ins_account",
+            AlertKind::FailedSignInsAddress => "failed_sign_ins_address",
+            AlertKind::RecordViews => "record_views",
+            AlertKind::AfterHoursChange => "after_hours_change",
+            AlertKind::AdministratorGranted => "administrator_granted",
+            AlertKind::AdminMfaRemoved => "admin_mfa_removed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Plain-language title for the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::FailedSignInsAccount => "Many failed sign-ins for one account",
+            AlertKind::FailedSignInsAddress => "Many failed sign-ins from one address",
+            AlertKind::RecordViews => "Unusually many customer records viewed",
+            AlertKind::AfterHoursChange => "Admin change outside business hours",
+            AlertKind::AdministratorGranted => "Administrator role given",
+            AlertKind::AdminMfaRemoved => "Second factor removed from an administrator",
+        }
+    }
+
+    /// How serious: `high` or `medium`.
+    pub fn severity(self) -> &'static str {
+        match self {
+            AlertKind::AdministratorGranted
+            | AlertKind::AdminMfaRemoved
+            | AlertKind::RecordViews => "high",
+            _ => "medium",
+        }
+    }
+}
+
+/// One alert as the alerts page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub severity: String,
+    pub subject: String,
+    pub summary: String,
+    pub event_seq: i64,
+    pub raised_at: String,
+    pub acknowledged: Option<String>,
+}
+
+/// A page of alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertPage {
+    pub rows: Vec<AlertRow>,
+    pub open: u64,
+    /// Cursor for the next page (alerts with a smaller id), when there is one.
+    pub next_before: Option<i64>,
+}
+
+/// A webhook sink as the SIEM page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub events: String,
+    pub enabled: bool,
+    pub delivered_seq: i64,
+    /// Events of the chain not yet delivered (an upper bound for alerts-only sinks).
+    pub behind: i64,
+    pub failures: i32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub last_success_at: Option<String>,
+}
+
+/// The audit operations page: retention, business hours and SIEM sinks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditOperations {
+    pub retention_days: Option<i32>,
+    pub business_hours_start: i32,
+    pub business_hours_end: i32,
+    pub sinks: Vec<WebhookRow>,
+}
+
+/// Chart data for the dashboard, drawn as SVG on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCharts {
+    /// (day `MM-DD`, events) for the last 14 days, oldest first.
+    pub events_by_day: Vec<(String, u64)>,
+    /// (day, successful sign-ins, failed sign-ins), oldest first.
+    pub sign_ins_by_day: Vec<(String, u64, u64)>,
+    /// (actor, events) over the last 7 days, most active first.
+    pub top_actors: Vec<(String, u64)>,
+    pub open_alerts: u64,
+    pub latest_alerts: Vec<AlertRow>,
 }

@@ -237,6 +237,7 @@ catalog! {
     PolicyManage = Policy.Manage, "policy.manage", High, "Write and change attribute policies";
     AuditEventView = AuditEvent.View, "audit_event.view", Medium, "Read the audit log";
     AuditEventExport = AuditEvent.Export, "audit_event.export", High, "Download the audit log";
+    AuditEventManage = AuditEvent.Manage, "audit_event.manage", High, "Acknowledge alerts, set audit retention and stream the log to a SIEM";
     AccessReviewView = AccessReview.View, "access_review.view", Low, "See access review campaigns and their results";
     AccessReviewManage = AccessReview.Manage, "access_review.manage", Medium, "Run access reviews and decide keep or revoke";
     IntegrationView = Integration.View, "integration.view", Low, "See SSO connections, SCIM and service accounts";

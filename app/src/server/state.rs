@@ -54,6 +54,43 @@ impl Default for AuthSettings {
     }
 }
 
+/// How the audit log is operated: archives, SIEM delivery and alert thresholds.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// Where archives of events past the retention period are written.
+    pub archive_dir: std::path::PathBuf,
+    /// Events per webhook delivery.
+    pub webhook_batch: u64,
+    /// Longest wait between two delivery attempts to a failing receiver, in seconds.
+    pub webhook_max_backoff_seconds: i64,
+    /// Allow webhook receivers on loopback and private addresses (tests, single-host setups).
+    pub webhook_allow_private: bool,
+    /// Failed sign-ins of one account within 15 minutes that raise an alert.
+    pub alert_failed_sign_ins_account: u64,
+    /// Failed sign-ins from one client address within 15 minutes that raise an alert.
+    pub alert_failed_sign_ins_address: u64,
+    /// Customer records with personal data one person sees in an hour before their rate is
+    /// compared with their usual one at all.
+    pub alert_record_views_minimum: u64,
+    /// How many times their usual hourly rate raises an alert.
+    pub alert_record_views_factor: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            archive_dir: "data/audit-archive".into(),
+            webhook_batch: 500,
+            webhook_max_backoff_seconds: 300,
+            webhook_allow_private: false,
+            alert_failed_sign_ins_account: 10,
+            alert_failed_sign_ins_address: 30,
+            alert_record_views_minimum: 200,
+            alert_record_views_factor: 5,
+        }
+    }
+}
+
 /// Everything a request handler needs, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -72,6 +109,13 @@ pub struct AppState {
     /// The WebAuthn relying party for passkeys, or why passkeys are off (the console is not
     /// served under a domain name).
     pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
+    /// Signs the daily checkpoints of the audit chain. [`AppState::new`] starts with a random
+    /// key; `startup` replaces it with the configured one.
+    pub audit_signing_key: Arc<ed25519_dalek::SigningKey>,
+    /// Archives, SIEM delivery and alert thresholds.
+    pub audit: Arc<AuditSettings>,
+    /// The HTTP client that delivers to webhook sinks (no redirects, short timeouts).
+    pub webhook_client: reqwest::Client,
     /// Chain verifications started from the console, by organisation (this replica's).
     pub verifications: Arc<
         std::sync::Mutex<std::collections::HashMap<i64, crate::domain::audit::VerificationRun>>,
@@ -94,8 +138,24 @@ impl AppState {
                     .expect("a generated key is valid"),
             ),
             passkeys: Err("Passkeys are not configured.".into()),
+            audit_signing_key: Arc::new(ed25519_dalek::SigningKey::from_bytes(&rand::random())),
+            audit: Arc::default(),
+            webhook_client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs(15))
+                .user_agent("castellan-webhooks/1")
+                .build()
+                .unwrap_or_default(),
             verifications: Arc::default(),
         }
+    }
+
+    /// The same state with this key for checkpoints and these audit settings.
+    pub fn with_audit(mut self, key: ed25519_dalek::SigningKey, settings: AuditSettings) -> Self {
+        self.audit_signing_key = Arc::new(key);
+        self.audit = Arc::new(settings);
+        self
     }
 
     /// The same state with passkeys for the console served at `public_url`.

@@ -21,7 +21,7 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
 
 /// Sections of the console and the permission that shows each in the navigation. Showing is a
 /// courtesy: every page asks the engine again on the server.
-const NAV: [(&str, &str, Permission); 10] = [
+const NAV: [(&str, &str, Permission); 11] = [
     ("/tickets", "Tickets", Permission::TicketView),
     ("/feedback", "Feedback", Permission::FeedbackView),
     ("/customers", "Customers", Permission::CustomerView),
@@ -31,6 +31,7 @@ const NAV: [(&str, &str, Permission); 10] = [
     ("/roles", "Roles", Permission::RoleView),
     ("/permissions", "Permissions", Permission::RoleView),
     ("/audit", "Audit log", Permission::AuditEventView),
+    ("/alerts", "Alerts", Permission::AuditEventView),
     ("/settings", "Settings", Permission::SettingsView),
 ];
 

@@ -76,6 +76,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=pages::security::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("audit/integrity") view=pages::audit::IntegrityPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit/settings") view=pages::audit_operations::AuditSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit/webhooks/:id/delete") view=pages::audit_operations::DeleteWebhookPage ssr=SsrMode::Async/>
+                    <Route path=path!("alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("audit/:seq") view=pages::audit::AuditEventPage ssr=SsrMode::Async/>
                     <Route path=path!("step-up") view=pages::security::StepUpPage ssr=SsrMode::Async/>
                     <Route path=path!("roles") view=pages::access::RolesPage ssr=SsrMode::Async/>

@@ -32,6 +32,30 @@ fn refuse(error: &AppError) -> Response {
     (status, message).into_response()
 }
 
+/// Records an export (what and how) before the first byte leaves.
+async fn record_export(
+    state: &AppState,
+    principal: &app::server::Principal,
+    ctx: &RequestCtx,
+    what: serde_json::Value,
+) -> Result<(), sea_orm::DbErr> {
+    let mut txn = AuditedTxn::begin(&state.db, principal.org_id).await?;
+    txn.record(
+        state.now(),
+        NewEvent {
+            actor: Actor::principal(principal),
+            action: AuditAction::AuditExported,
+            target: Target::named("organisation", principal.org_id, &principal.org_name),
+            outcome: Outcome::Success,
+            client: ctx.client.clone(),
+            before: None,
+            after: Some(what),
+        },
+    )
+    .await?;
+    txn.commit().await
+}
+
 /// Streams the export. Answers 403 without `audit_event.export`, and sends people whose
 /// second step is not recent to the step-up page first.
 pub async fn export(State(state): State<AppState>, request: Request) -> Response {
@@ -71,27 +95,12 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Response
         Format::Ndjson => ("application/x-ndjson", "ndjson"),
     };
     // The export is itself an event, written before the first byte leaves.
-    let recorded = async {
-        let now = state.now();
-        let mut txn = AuditedTxn::begin(&state.db, principal.org_id).await?;
-        txn.record(
-            now,
-            NewEvent {
-                actor: Actor::principal(&principal),
-                action: AuditAction::AuditExported,
-                target: Target::named("organisation", principal.org_id, &principal.org_name),
-                outcome: Outcome::Success,
-                client: ctx.client.clone(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "format": extension,
-                    "filters": query.to_query_string(),
-                })),
-            },
-        )
-        .await?;
-        txn.commit().await
-    }
+    let recorded = record_export(
+        &state,
+        &principal,
+        &ctx,
+        serde_json::json!({ "format": extension, "filters": query.to_query_string() }),
+    )
     .await;
     if let Err(err) = recorded {
         return refuse(&app::server::ctx::internal(err));
@@ -147,6 +156,58 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Response
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&filename) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The organisation's signed checkpoints as a JSON file, with the public key that verifies
+/// them: to keep outside the database and check later with
+/// `castellan audit verify --checkpoints FILE`. Needs `audit_event.export`; recorded.
+pub async fn export_checkpoints(State(state): State<AppState>, request: Request) -> Response {
+    use app::server::services::checkpoint;
+    let (parts, _) = request.into_parts();
+    let ctx = match RequestCtx::from_parts(state.clone(), &parts) {
+        Ok(ctx) => ctx,
+        Err(e) => return refuse(&e),
+    };
+    let grant = match authorize::<AuditEventExport>(&ctx).await {
+        Ok(grant) => grant,
+        Err(e) => return refuse(&e),
+    };
+    let principal = grant.principal().clone();
+    let key = state.audit_signing_key.verifying_key();
+    let export = match checkpoint::export(&state.db, principal.org_id, &key).await {
+        Ok(export) => export,
+        Err(err) => return refuse(&app::server::ctx::internal(err)),
+    };
+    let recorded = record_export(
+        &state,
+        &principal,
+        &ctx,
+        serde_json::json!({ "format": "checkpoints", "checkpoints": export.checkpoints.len() }),
+    )
+    .await;
+    if let Err(err) = recorded {
+        return refuse(&app::server::ctx::internal(err));
+    }
+    let body = match serde_json::to_vec_pretty(&export) {
+        Ok(body) => body,
+        Err(err) => return refuse(&app::server::ctx::internal(err)),
+    };
+    let mut response = Body::from(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let filename = format!(
+        "attachment; filename=\"audit-checkpoints-{}-{}.json\"",
+        principal.org_slug,
+        state.now().format("%Y%m%d-%H%M%S")
+    );
     if let Ok(value) = HeaderValue::from_str(&filename) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

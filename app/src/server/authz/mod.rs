@@ -44,7 +44,7 @@ perms! {
     UserView, UserCreate, UserEdit, UserSuspend, UserManage,
     RoleView, RoleManage, RoleAssign,
     TeamView, TeamManage, GroupView, GroupManage,
-    AuditEventView, AuditEventExport, SettingsView, SettingsManage,
+    AuditEventView, AuditEventExport, AuditEventManage, SettingsView, SettingsManage,
 }
 
 /// A principal's resolved access at one instant: what every decision of a request reads.

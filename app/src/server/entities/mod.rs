@@ -1,6 +1,10 @@
 //! sea-orm entities. Only `repo/` and `services/` use them; pages see domain types.
 
+pub mod alert;
+pub mod alert_cursor;
 pub mod assignment;
+pub mod audit_archive;
+pub mod audit_checkpoint;
 pub mod audit_event;
 pub mod audit_head;
 pub mod auth_throttle;
@@ -25,3 +29,4 @@ pub mod team_member;
 pub mod ticket;
 pub mod user;
 pub mod user_group;
+pub mod webhook_sink;

@@ -3,7 +3,7 @@
 
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::ctx::ClientInfo;
-use crate::server::entities::{audit_event, audit_head};
+use crate::server::entities::{audit_archive, audit_event, audit_head};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -189,6 +189,16 @@ impl AuditedTxn {
         self.org_id
     }
 
+    /// The chain head as this transaction sees it: the last sequence number and its hash.
+    pub fn head(&self) -> (i64, String) {
+        (self.seq, self.hash.clone())
+    }
+
+    /// Gives up the transaction and everything done in it.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+
     /// Whether anything was recorded yet.
     pub fn has_events(&self) -> bool {
         self.recorded > 0
@@ -255,6 +265,15 @@ impl AuditedTxn {
             },
         )
         .await
+    }
+
+    /// Commits a transaction that changed only operational bookkeeping (a cursor), which no
+    /// person did and no event describes. The chain head is untouched.
+    pub async fn commit_without_events(self) -> Result<(), DbErr> {
+        if self.recorded > 0 {
+            return self.commit().await;
+        }
+        self.txn.commit().await
     }
 
     /// Moves the chain head and commits. A transaction that recorded nothing is refused: every
@@ -336,17 +355,50 @@ pub struct ChainReport {
     pub first_break: Option<ChainBreak>,
 }
 
-/// Re-computes every hash of an organisation's chain in order, reading in pages so memory stays
-/// flat. Detects edited rows (hash mismatch), deleted rows (a gap in the sequence or a head that
-/// is ahead of the last row), and swapped rows (links that no longer match).
-pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<ChainReport, DbErr> {
-    verify_chain_reporting(conn, org_id, &|_| {}).await
+/// A hash that something outside the chain vouches for, such as a signed checkpoint: the event
+/// at that sequence number must still carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vouch {
+    pub hash: String,
+    /// What vouches, for the report: "the checkpoint signed 2026-11-29 02:00 UTC".
+    pub by: String,
 }
 
-/// As [`verify_chain`], telling `progress` how many events are checked after every page.
-pub async fn verify_chain_reporting<C: ConnectionTrait>(
+/// Hashes vouched for, by sequence number.
+pub type Vouched = std::collections::BTreeMap<i64, Vouch>;
+
+/// Where an organisation's chain starts in the database: after its newest archive (whose last
+/// hash the first remaining event links to), or at the beginning.
+pub async fn chain_start<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
+) -> Result<(i64, String), DbErr> {
+    let archive = audit_archive::Entity::find()
+        .filter(audit_archive::Column::OrgId.eq(org_id))
+        .order_by_desc(audit_archive::Column::LastSeq)
+        .one(conn)
+        .await?;
+    Ok(match archive {
+        Some(archive) => (archive.last_seq + 1, archive.last_hash),
+        None => (1, GENESIS_HASH.to_owned()),
+    })
+}
+
+/// Re-computes every hash of an organisation's chain in order, reading in pages so memory stays
+/// flat. Detects edited rows (hash mismatch), deleted rows (a gap in the sequence or a head that
+/// is ahead of the last row), and swapped rows (links that no longer match). Events already
+/// archived are not read: the chain is checked from the archive boundary on.
+pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<ChainReport, DbErr> {
+    verify_chain_with(conn, org_id, &Vouched::new(), &|_| {}).await
+}
+
+/// As [`verify_chain`], also checking that every event in `vouched` still has the vouched hash
+/// (a chain recomputed after an edit links up again, but no longer matches its checkpoints),
+/// and telling `progress` how many events are checked after every page.
+pub async fn verify_chain_with<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    vouched: &Vouched,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ChainReport, DbErr> {
     const PAGE: u64 = 5_000;
@@ -358,15 +410,20 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
             .limit(PAGE)
             .all(conn)
     };
-    let mut expected_seq = 1i64;
-    let mut prev_hash = GENESIS_HASH.to_owned();
+    let (start_seq, start_hash) = chain_start(conn, org_id).await?;
+    let vouched = std::sync::Arc::new(vouched.clone());
+    let mut expected_seq = start_seq;
+    let mut prev_hash = start_hash;
     let mut events = 0u64;
-    let mut page = fetch(1).await?;
+    let mut page = fetch(start_seq).await?;
     loop {
         let done = (page.len() as u64) < PAGE;
         let next_from = page.last().map(|r| r.seq + 1);
         // Hash this page on a blocking thread while the next one is read.
-        let check = tokio::task::spawn_blocking(move || check_page(&page, expected_seq, prev_hash));
+        let vouches = vouched.clone();
+        let check = tokio::task::spawn_blocking(move || {
+            check_page(&page, expected_seq, prev_hash, &vouches)
+        });
         let next = async {
             match (done, next_from) {
                 (false, Some(from)) => fetch(from).await.map(Some),
@@ -428,6 +485,20 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
             first_break: broke(expected_seq, reason),
         });
     }
+    // A checkpoint past the last stored event vouches for events that are gone.
+    if let Some((seq, vouch)) = vouched.range(expected_seq..).next() {
+        return Ok(ChainReport {
+            org_id,
+            events,
+            first_break: broke(
+                *seq,
+                format!(
+                    "{} vouches for event {seq}, which is not stored (events were deleted)",
+                    vouch.by
+                ),
+            ),
+        });
+    }
     Ok(ChainReport {
         org_id,
         events,
@@ -436,7 +507,7 @@ pub async fn verify_chain_reporting<C: ConnectionTrait>(
 }
 
 /// The result of checking one page of the chain.
-enum PageCheck {
+pub enum PageCheck {
     Linked {
         next_seq: i64,
         last_hash: String,
@@ -450,10 +521,11 @@ enum PageCheck {
 }
 
 /// Checks that a page continues the chain at `expected_seq` from `prev_hash`.
-fn check_page(
+pub fn check_page(
     page: &[audit_event::Model],
     mut expected_seq: i64,
     mut prev_hash: String,
+    vouched: &Vouched,
 ) -> PageCheck {
     let mut count = 0u64;
     for row in page {
@@ -477,7 +549,18 @@ fn check_page(
                 "its content does not match its hash (the row was edited)".to_owned(),
             ))
         } else {
-            None
+            vouched
+                .get(&row.seq)
+                .filter(|vouch| vouch.hash != row.hash)
+                .map(|vouch| {
+                    (
+                        row.seq,
+                        format!(
+                            "its hash differs from the one {} vouches for (the history up to it was rewritten)",
+                            vouch.by
+                        ),
+                    )
+                })
         };
         if let Some((seq, reason)) = broken {
             return PageCheck::Broken { seq, reason, count };

@@ -210,22 +210,32 @@ pub async fn events<C: ConnectionTrait>(
     filter: &Filter,
     limit: u64,
 ) -> Result<Vec<audit_event::Model>, DbErr> {
-    let mut select = audit_event::Entity::find().filter(condition(org_id, filter));
-    if filter.from.is_some() || filter.until.is_some() {
-        match seq_range(conn, org_id, filter).await? {
-            Some((low, high)) => {
-                select = select
-                    .filter(audit_event::Column::Seq.gte(low))
-                    .filter(audit_event::Column::Seq.lte(high));
-            }
-            None => return Ok(Vec::new()),
-        }
-    }
+    let Some(select) = matching(conn, org_id, filter).await? else {
+        return Ok(Vec::new());
+    };
     select
         .order_by_desc(audit_event::Column::Seq)
         .limit(limit)
         .all(conn)
         .await
+}
+
+/// The events matching `filter`, with a time range narrowed to the sequence numbers it can
+/// hold; `None` when the range holds no event.
+async fn matching<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    filter: &Filter,
+) -> Result<Option<sea_orm::Select<audit_event::Entity>>, DbErr> {
+    let select = audit_event::Entity::find().filter(condition(org_id, filter));
+    if filter.from.is_none() && filter.until.is_none() {
+        return Ok(Some(select));
+    }
+    Ok(seq_range(conn, org_id, filter).await?.map(|(low, high)| {
+        select
+            .filter(audit_event::Column::Seq.gte(low))
+            .filter(audit_event::Column::Seq.lte(high))
+    }))
 }
 
 /// Events are written in time order under the chain lock, except that a writer reads the
@@ -235,7 +245,7 @@ const TIME_ORDER_SLACK: i64 = 1_000;
 /// The sequence numbers a time range can hold, found through the time index, so that the page
 /// is read from the sequence index instead of scanning every newer event. The time condition
 /// still applies: the result is exact.
-async fn seq_range<C: ConnectionTrait>(
+pub(crate) async fn seq_range<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
     filter: &Filter,
@@ -424,9 +434,39 @@ pub async fn integrity(
         .map_err(|_| internal("verification registry poisoned"))?
         .get(&grant.org_id())
         .cloned();
+    let key = state.audit_signing_key.verifying_key();
+    let checkpoints = crate::server::services::checkpoint::views(&state.db, grant.org_id(), &key)
+        .await
+        .map_err(internal)?;
+    let mut archives = crate::server::services::retention::list(&state.db, grant.org_id())
+        .await
+        .map_err(internal)?;
+    archives.reverse();
+    let retention_days = crate::server::entities::organisation::Entity::find_by_id(grant.org_id())
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .and_then(|o| o.audit_retention_days);
     Ok(crate::domain::audit::IntegrityStatus {
         head_seq: head.map_or(0, |h| h.seq),
         run,
+        checkpoints,
+        public_key: crate::server::services::checkpoint::public_key_text(&key),
+        archives: archives
+            .into_iter()
+            .take(30)
+            .map(|a| crate::domain::audit::ArchiveView {
+                first_seq: a.first_seq,
+                last_seq: a.last_seq,
+                events: a.events,
+                oldest_at: at(a.oldest_at),
+                newest_at: at(a.newest_at),
+                file_name: a.file_name,
+                file_bytes: a.file_bytes,
+                last_hash: a.last_hash,
+            })
+            .collect(),
+        retention_days,
     })
 }
 
@@ -438,9 +478,7 @@ pub async fn start_verification(
     grant: &Grant<AuditEventView>,
 ) -> Result<(), AppError> {
     use crate::domain::audit::{Outcome, VerificationRun};
-    use crate::server::services::audit::{
-        verify_chain_reporting, Actor, AuditedTxn, NewEvent, Target,
-    };
+    use crate::server::services::audit::{Actor, AuditedTxn, NewEvent, Target};
     let org_id = grant.org_id();
     let principal = grant.principal().clone();
     let total = crate::server::entities::audit_head::Entity::find_by_id(org_id)
@@ -473,13 +511,22 @@ pub async fn start_verification(
     let state = state.clone();
     tokio::spawn(async move {
         let registry = state.verifications.clone();
-        let report = verify_chain_reporting(&state.db, org_id, &|checked| {
-            if let Ok(mut runs) = registry.lock() {
-                if let Some(run) = runs.get_mut(&org_id) {
-                    run.checked = checked;
+        let key = state.audit_signing_key.verifying_key();
+        let archives = state.audit.archive_dir.clone();
+        let report = crate::server::services::checkpoint::verify_organisation(
+            &state.db,
+            org_id,
+            &key,
+            &[],
+            Some(archives.as_path()),
+            &|checked| {
+                if let Ok(mut runs) = registry.lock() {
+                    if let Some(run) = runs.get_mut(&org_id) {
+                        run.checked = checked;
+                    }
                 }
-            }
-        })
+            },
+        )
         .await;
         let (intact, break_seq, reason, checked) = match &report {
             Ok(report) => (
@@ -540,4 +587,48 @@ pub async fn start_verification(
         };
     });
     Ok(())
+}
+
+/// How many events match `filter` (which should hold a time range, so the count reads only the
+/// sequence numbers the range can hold).
+pub async fn count<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    filter: &Filter,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    match matching(conn, org_id, filter).await? {
+        Some(select) => select.count(conn).await,
+        None => Ok(0),
+    }
+}
+
+/// The people with the most events in `filter`'s time range, most active first.
+pub async fn top_actors<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    filter: &Filter,
+    limit: u64,
+) -> Result<Vec<(String, u64)>, DbErr> {
+    let Some((low, high)) = seq_range(conn, org_id, filter).await? else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(String, i64)> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::ActorLabel)
+        .column_as(audit_event::Column::Seq.count(), "events")
+        .filter(condition(org_id, filter))
+        .filter(audit_event::Column::ActorId.is_not_null())
+        .filter(audit_event::Column::Seq.between(low, high))
+        .group_by(audit_event::Column::ActorLabel)
+        .order_by_desc(audit_event::Column::Seq.count())
+        .order_by_asc(audit_event::Column::ActorLabel)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(actor, n)| (actor, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }

@@ -154,3 +154,63 @@ async fn mfa_adoption(
     }
     Ok((by_team, by_role))
 }
+
+/// The dashboard's charts: events and sign-ins per day over two weeks, the most active people
+/// over a week, and open alerts. Needs `audit_event.view`.
+pub async fn charts(
+    state: &AppState,
+    grant: &Grant<crate::server::authz::AuditEventView>,
+) -> Result<crate::domain::audit::ActivityCharts, AppError> {
+    use crate::server::services::audit_log::{count, top_actors, Filter};
+    let org_id = grant.org_id();
+    let today = state
+        .now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(|| state.now());
+    let mut events_by_day = Vec::with_capacity(14);
+    let mut sign_ins_by_day = Vec::with_capacity(14);
+    for back in (0..14).rev() {
+        let from = today - chrono::Duration::days(back);
+        let day = Filter {
+            from: Some(from),
+            until: Some(from + chrono::Duration::days(1)),
+            ..Filter::default()
+        };
+        let label = from.format("%m-%d").to_string();
+        let events = count(&state.db, org_id, &day).await.map_err(internal)?;
+        let sign_ins = |outcome: Outcome| Filter {
+            action: Some((AuditAction::SignIn.code().to_owned(), false)),
+            outcome: Some(outcome.code().to_owned()),
+            ..day.clone()
+        };
+        let ok = count(&state.db, org_id, &sign_ins(Outcome::Success))
+            .await
+            .map_err(internal)?;
+        let failed = count(&state.db, org_id, &sign_ins(Outcome::Failure))
+            .await
+            .map_err(internal)?;
+        events_by_day.push((label.clone(), events));
+        sign_ins_by_day.push((label, ok, failed));
+    }
+    let week = Filter {
+        from: Some(today - chrono::Duration::days(6)),
+        until: Some(today + chrono::Duration::days(1)),
+        ..Filter::default()
+    };
+    let top = top_actors(&state.db, org_id, &week, 5)
+        .await
+        .map_err(internal)?;
+    Ok(crate::domain::audit::ActivityCharts {
+        events_by_day,
+        sign_ins_by_day,
+        top_actors: top,
+        open_alerts: crate::server::services::alerts::open_count(&state.db, org_id)
+            .await
+            .map_err(internal)?,
+        latest_alerts: crate::server::services::alerts::latest_open(&state.db, org_id, 3)
+            .await
+            .map_err(internal)?,
+    })
+}

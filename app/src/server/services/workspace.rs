@@ -213,8 +213,46 @@ pub async fn feedback(
 }
 
 /// Customers the principal may see; personal data only where they hold `customer.view_pii`
-/// for that customer.
+/// for that customer. Every page that shows personal data is recorded (`customer.pii_viewed`,
+/// with the records shown), which also feeds the unusual-rate alert.
 pub async fn customers(
+    state: &AppState,
+    grant: &Grant<CustomerView>,
+    pii: Option<&Grant<CustomerViewPii>>,
+    query: &RecordQuery,
+    client: &crate::server::ctx::ClientInfo,
+) -> Result<RecordPage<CustomerRow>, AppError> {
+    let page = customer_page(state, grant, pii, query).await?;
+    let shown: Vec<i64> = page
+        .rows
+        .iter()
+        .filter(|c| c.email.is_some() || c.phone.is_some())
+        .map(|c| c.id)
+        .collect();
+    if !shown.is_empty() {
+        use crate::domain::audit::AuditAction;
+        use crate::server::services::audit::{AuditedTxn, Target};
+        let now = state.now();
+        let mut txn = AuditedTxn::begin(&state.db, grant.org_id())
+            .await
+            .map_err(internal)?;
+        txn.record_change(
+            now,
+            grant.principal(),
+            AuditAction::CustomerPiiViewed,
+            Target::labelled("customer", format!("{} customers", shown.len())),
+            client,
+            None,
+            Some(serde_json::json!({ "records": shown.len(), "customer_ids": shown })),
+        )
+        .await
+        .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+    }
+    Ok(page)
+}
+
+async fn customer_page(
     state: &AppState,
     grant: &Grant<CustomerView>,
     pii: Option<&Grant<CustomerViewPii>>,

@@ -5,6 +5,7 @@ use crate::domain::people::UserStatus;
 use crate::domain::AppError;
 use leptos::prelude::*;
 
+pub mod charts;
 pub mod passkey;
 
 /// A one-shot notice from the previous request, announced politely to screen readers.

@@ -3,6 +3,8 @@
 //! same filters, and one event with its before/after comparison.
 
 use crate::api::audit::{get_audit_event, get_audit_integrity, list_audit, VerifyAuditChain};
+use crate::api::audit_operations::SignCheckpoint;
+use crate::domain::audit::IntegrityStatus;
 use crate::domain::audit::{AuditAction, AuditQuery, AuditRow, Outcome};
 use crate::domain::AppError;
 use crate::ui::components::{loading, CsrfField, ErrorNotice, FormError};
@@ -128,7 +130,11 @@ pub fn AuditPage() -> impl IntoView {
         <Title text="Audit log"/>
         <div class="page-header">
             <h1>"Audit log"</h1>
-            <div class="actions"><a class="button" href="/audit/integrity">"Verify integrity"</a></div>
+            <div class="actions">
+                <a class="button" href="/alerts">"Alerts"</a>
+                <a class="button" href="/audit/integrity">"Verify integrity"</a>
+                <a class="button" href="/audit/settings">"Settings"</a>
+            </div>
         </div>
         <form method="get" action="/audit" class="filters audit-filters" role="search" aria-label="Filter the audit log">
             <div class="field">
@@ -376,8 +382,103 @@ pub fn IntegrityPage() -> impl IntoView {
                         </form>
                     })}
                     <p class="hint">"The same check runs from the command line: "<code>"castellan audit verify"</code>"."</p>
+                    <Checkpoints status=status.clone() csrf=info.csrf_token.clone()
+                        may_manage=info.user.as_ref().is_some_and(|u| u.may(crate::domain::permission::Permission::AuditEventManage))
+                        may_export=info.user.as_ref().is_some_and(|u| u.may(crate::domain::permission::Permission::AuditEventExport))
+                        error=flash.form_error("checkpoint")/>
+                    <Archives status/>
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The signed checkpoints of the chain head, their export and "sign now".
+#[component]
+fn Checkpoints(
+    status: IntegrityStatus,
+    csrf: String,
+    may_manage: bool,
+    may_export: bool,
+    error: Option<String>,
+) -> impl IntoView {
+    view! {
+        <section aria-labelledby="checkpoints-heading">
+            <h2 id="checkpoints-heading">"Signed checkpoints"</h2>
+            <p>"Once a day the chain head is signed with this deployment's Ed25519 key. Someone who can write to the database could recompute every hash after an edit, but not sign: verification then names the first event that no longer matches its checkpoint. Keep exports somewhere else and check them with "
+                <code>"castellan audit verify --checkpoints FILE"</code>"."</p>
+            <p class="hint">"Public key: "<code id="checkpoint-key">{status.public_key.clone()}</code></p>
+            <FormError message=error/>
+            <div class="actions">
+                {may_export.then(|| view! { <a class="button" href="/audit/checkpoints.json" download>"Export checkpoints (JSON)"</a> })}
+                {may_manage.then(|| view! {
+                    <form method="post" action=SignCheckpoint::PATH class="inline-form">
+                        <CsrfField token=csrf/>
+                        <button type="submit" class="button">"Sign a checkpoint now"</button>
+                    </form>
+                })}
+            </div>
+            {if status.checkpoints.is_empty() {
+                view! { <p class="empty">"No checkpoint yet: the first is signed within a day of the first event."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="sr-only">"Checkpoints, newest first"</caption>
+                        <thead><tr><th scope="col">"Signed (UTC)"</th><th scope="col">"At event"</th><th scope="col">"Hash"</th><th scope="col">"Signature"</th></tr></thead>
+                        <tbody>
+                            {status.checkpoints.into_iter().map(|c| view! {
+                                <tr>
+                                    <td class="nowrap">{c.signed_at}</td>
+                                    <td><a href=format!("/audit/{}", c.seq)>{format!("#{}", c.seq)}</a></td>
+                                    <td class="code hash">{c.hash}</td>
+                                    <td>{if c.signature_valid {
+                                        view! { <span class="badge badge-active">"Valid"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge badge-denied">"Invalid"</span> }.into_any()
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Archives of events past the retention period.
+#[component]
+fn Archives(status: IntegrityStatus) -> impl IntoView {
+    let retention = match status.retention_days {
+        Some(days) => format!("Events older than {days} days move to compressed archive files."),
+        None => "Every event stays in the database (no retention period is set).".to_owned(),
+    };
+    view! {
+        <section aria-labelledby="archives-heading">
+            <h2 id="archives-heading">"Archives"</h2>
+            <p>{retention}" "<a href="/audit/settings">"Change retention"</a></p>
+            {if status.archives.is_empty() {
+                view! { <p class="empty">"Nothing archived yet."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"Verification reads these files first, then continues in the database from the last archived hash."</p>
+                    <table class="table">
+                        <caption class="sr-only">"Archives, newest first"</caption>
+                        <thead><tr><th scope="col">"Events"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th><th scope="col">"File"</th><th scope="col" class="num">"Size"</th></tr></thead>
+                        <tbody>
+                            {status.archives.into_iter().map(|a| view! {
+                                <tr>
+                                    <td>{format!("#{}–#{} ({})", a.first_seq, a.last_seq, a.events)}</td>
+                                    <td class="nowrap">{a.oldest_at}</td>
+                                    <td class="nowrap">{a.newest_at}</td>
+                                    <td class="code">{a.file_name}</td>
+                                    <td class="num">{format!("{} KB", (a.file_bytes + 1023) / 1024)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
     }
 }

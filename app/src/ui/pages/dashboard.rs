@@ -1,6 +1,9 @@
 //! The dashboard: real figures from the database.
 
+use crate::api::alerts::get_activity_charts;
 use crate::api::dashboard::get_dashboard;
+use crate::domain::audit::ActivityCharts;
+use crate::ui::components::charts::{BarChart, RankChart};
 use crate::ui::components::{loading, ErrorNotice};
 use crate::ui::use_session;
 use leptos::prelude::*;
@@ -31,11 +34,14 @@ fn adoption_table(caption: &'static str, rows: Vec<(String, u64, u64)>) -> AnyVi
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
     let figures = Resource::new(|| (), |_| get_dashboard());
+    let charts = Resource::new(|| (), |_| get_activity_charts());
     view! {
         <Title text="Dashboard"/>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 let name = session.await.ok().and_then(|s| s.user).map(|u| u.display_name).unwrap_or_default();
+                // Charts are for people who may read the audit log; others simply do not get them.
+                let charts = charts.await.ok().flatten().map(|c| view! { <Charts charts=c/> }.into_any());
                 match figures.await {
                     Ok(Some(f)) => view! {
                         <h1>"Dashboard"</h1>
@@ -48,6 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <div class="card"><span class="card-figure">{f.sign_ins_today}</span><span class="card-label">"sign-ins today"</span></div>
                             <div class="card"><span class="card-figure">{f.failed_sign_ins_today}</span><span class="card-label">"failed sign-ins today"</span></div>
                         </section>
+                        {charts}
                         <section aria-labelledby="mfa-heading">
                             <h2 id="mfa-heading">"Second-factor adoption"</h2>
                             <div class="field-row">
@@ -88,4 +95,57 @@ pub fn DashboardPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Open alerts, activity over two weeks, sign-ins and the most active people.
+#[component]
+fn Charts(charts: ActivityCharts) -> AnyView {
+    let events: Vec<(String, Vec<u64>)> = charts
+        .events_by_day
+        .into_iter()
+        .map(|(d, n)| (d, vec![n]))
+        .collect();
+    let sign_ins: Vec<(String, Vec<u64>)> = charts
+        .sign_ins_by_day
+        .into_iter()
+        .map(|(d, ok, failed)| (d, vec![ok, failed]))
+        .collect();
+    let alerts = if charts.open_alerts == 0 {
+        view! { <p class="muted">"No open alerts."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="alert-list">
+                {charts.latest_alerts.into_iter().map(|a| view! {
+                    <li><span class=if a.severity == "high" { "badge badge-failure" } else { "badge badge-warning" }>{a.severity.clone()}</span>" "
+                        <strong>{a.title}</strong>" — "{a.summary}" "<span class="muted">{a.raised_at}</span></li>
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <section aria-labelledby="alerts-heading" class="widget">
+            <h2 id="alerts-heading"><a href="/alerts">{format!("Open alerts: {}", charts.open_alerts)}</a></h2>
+            {alerts}
+        </section>
+        <section aria-labelledby="charts-heading">
+            <h2 id="charts-heading">"Activity"</h2>
+            <div class="chart-grid-2">
+                <div>
+                    <h3>"Audit events per day"</h3>
+                    <BarChart id="chart-events" title="Audit events per day, last 14 days (UTC)" series=vec!["Events"] bars=events/>
+                </div>
+                <div>
+                    <h3>"Sign-ins per day"</h3>
+                    <BarChart id="chart-sign-ins" title="Successful and failed sign-ins per day, last 14 days (UTC)" series=vec!["Succeeded", "Failed"] bars=sign_ins/>
+                </div>
+            </div>
+            <h3>"Most active people, last 7 days"</h3>
+            {if charts.top_actors.is_empty() {
+                view! { <p class="muted">"Nobody has done anything in the last 7 days."</p> }.into_any()
+            } else {
+                view! { <RankChart id="chart-actors" title="Most active people by audit events, last 7 days" rows=charts.top_actors/> }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
 }

@@ -1,7 +1,9 @@
 //! One module per console area.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
+pub mod audit_operations;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
