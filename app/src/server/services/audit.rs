@@ -301,24 +301,65 @@ fn clip(text: &str, max_chars: usize) -> String {
 
 /// The SHA-256 over every stored field of an event and the previous hash, in a fixed order.
 pub fn event_hash(row: &audit_event::Model) -> String {
+    hash_fields(&EventFields {
+        org_id: row.org_id,
+        seq: row.seq,
+        occurred_at_micros: row.occurred_at.timestamp_micros(),
+        actor_id: row.actor_id,
+        actor_label: &row.actor_label,
+        action: &row.action,
+        target_type: row.target_type.as_deref(),
+        target_id: row.target_id,
+        target_label: row.target_label.as_deref(),
+        outcome: &row.outcome,
+        client_addr: row.client_addr.as_deref(),
+        user_agent: row.user_agent.as_deref(),
+        before_json: row.before_json.as_deref(),
+        after_json: row.after_json.as_deref(),
+        prev_hash: &row.prev_hash,
+    })
+}
+
+/// The hashed fields of an event, borrowed, in hash order.
+#[derive(Debug, Clone, Copy)]
+pub struct EventFields<'a> {
+    pub org_id: i64,
+    pub seq: i64,
+    pub occurred_at_micros: i64,
+    pub actor_id: Option<i64>,
+    pub actor_label: &'a str,
+    pub action: &'a str,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<i64>,
+    pub target_label: Option<&'a str>,
+    pub outcome: &'a str,
+    pub client_addr: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub before_json: Option<&'a str>,
+    pub after_json: Option<&'a str>,
+    pub prev_hash: &'a str,
+}
+
+/// SHA-256 of the fields as a JSON array, hex.
+pub fn hash_fields(f: &EventFields<'_>) -> String {
     // Serialized as a JSON array straight from borrowed fields: the same bytes as building a
     // `serde_json::Value` first, without copying every string (verification hashes millions).
     let canonical = (
-        row.org_id,
-        row.seq,
-        row.occurred_at.timestamp_micros(),
-        row.actor_id,
-        &row.actor_label,
-        &row.action,
-        &row.target_type,
-        row.target_id,
-        &row.target_label,
-        &row.outcome,
-        &row.client_addr,
-        &row.user_agent,
-        &row.before_json,
-        &row.after_json,
-        &row.prev_hash,
+        f.org_id,
+        f.seq,
+        f.occurred_at_micros,
+        f.actor_id,
+        f.actor_label,
+        f.action,
+        f.target_type,
+        f.target_id,
+        f.target_label,
+        f.outcome,
+        f.client_addr,
+        f.user_agent,
+        f.before_json,
+        f.after_json,
+        f.prev_hash,
     );
     let mut hasher = HashWriter(Sha256::new());
     serde_json::to_writer(&mut hasher, &canonical).expect("hashing cannot fail");
@@ -392,46 +433,67 @@ pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<C
     verify_chain_with(conn, org_id, &Vouched::new(), &|_| {}).await
 }
 
+/// Events read per database query while verifying.
+const VERIFY_PAGE: i64 = 5_000;
+/// Pages read and hashed at the same time while verifying (each on its own connection and
+/// blocking thread); the links between them are checked in order as they arrive.
+const VERIFY_PARALLEL: usize = 4;
+
+/// Reads events `from..until` (sequence numbers) through the lean path of
+/// [`crate::server::repo::audit_chain`], and recomputes their hashes on a blocking thread.
+async fn read_and_hash<C: ConnectionTrait>(
+    conn: &C,
+    org_id: i64,
+    from: i64,
+    until: i64,
+) -> Result<Vec<Link>, DbErr> {
+    use crate::server::repo::audit_chain;
+    let packed = audit_chain::read_packed(conn, org_id, from, until).await?;
+    tokio::task::spawn_blocking(move || audit_chain::links(&packed))
+        .await
+        .map_err(|e| DbErr::Custom(format!("verification stopped: {e}")))?
+}
+
 /// As [`verify_chain`], also checking that every event in `vouched` still has the vouched hash
 /// (a chain recomputed after an edit links up again, but no longer matches its checkpoints),
 /// and telling `progress` how many events are checked after every page.
+///
+/// Pages are read and hashed several at a time, by sequence-number range, and checked in
+/// order: the result is the same as a strictly sequential walk.
 pub async fn verify_chain_with<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
     vouched: &Vouched,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ChainReport, DbErr> {
-    const PAGE: u64 = 5_000;
-    let fetch = |from_seq: i64| {
-        audit_event::Entity::find()
-            .filter(audit_event::Column::OrgId.eq(org_id))
-            .filter(audit_event::Column::Seq.gte(from_seq))
-            .order_by_asc(audit_event::Column::Seq)
-            .limit(PAGE)
-            .all(conn)
-    };
+    use futures_util::StreamExt;
     let (start_seq, start_hash) = chain_start(conn, org_id).await?;
-    let vouched = std::sync::Arc::new(vouched.clone());
+    let head = audit_head::Entity::find_by_id(org_id).one(conn).await?;
+    // Read to whichever is further: the head, or a row stored past it.
+    let newest_stored: Option<i64> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Seq)
+        .filter(audit_event::Column::OrgId.eq(org_id))
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let end = head
+        .as_ref()
+        .map_or(0, |h| h.seq)
+        .max(newest_stored.unwrap_or(0));
+    let ranges = (start_seq..=end)
+        .step_by(usize::try_from(VERIFY_PAGE).unwrap_or(5_000))
+        .map(|from| (from, (from + VERIFY_PAGE).min(end + 1)));
+    let mut pages = futures_util::stream::iter(ranges)
+        .map(|(from, until)| read_and_hash(conn, org_id, from, until))
+        .buffered(VERIFY_PARALLEL);
     let mut expected_seq = start_seq;
     let mut prev_hash = start_hash;
     let mut events = 0u64;
-    let mut page = fetch(start_seq).await?;
-    loop {
-        let done = (page.len() as u64) < PAGE;
-        let next_from = page.last().map(|r| r.seq + 1);
-        // Hash this page on a blocking thread while the next one is read.
-        let vouches = vouched.clone();
-        let check = tokio::task::spawn_blocking(move || {
-            check_page(&page, expected_seq, prev_hash, &vouches)
-        });
-        let next = async {
-            match (done, next_from) {
-                (false, Some(from)) => fetch(from).await.map(Some),
-                _ => Ok(None),
-            }
-        };
-        let (checked, next) = tokio::join!(check, next);
-        match checked.map_err(|e| DbErr::Custom(format!("verification stopped: {e}")))? {
+    while let Some(page) = pages.next().await {
+        match check_links(&page?, expected_seq, prev_hash, vouched) {
             PageCheck::Linked {
                 next_seq,
                 last_hash,
@@ -454,10 +516,6 @@ pub async fn verify_chain_with<C: ConnectionTrait>(
             }
         }
         progress(events);
-        match next? {
-            Some(following) => page = following,
-            None => break,
-        }
     }
     let broke = |seq: i64, reason: String| {
         Some(ChainBreak {
@@ -467,7 +525,6 @@ pub async fn verify_chain_with<C: ConnectionTrait>(
         })
     };
     let stored = expected_seq - 1;
-    let head = audit_head::Entity::find_by_id(org_id).one(conn).await?;
     let head_problem = match head {
         Some(head) if head.seq == stored && head.hash == prev_hash => None,
         Some(head) if head.seq > stored => Some(format!(
@@ -520,9 +577,42 @@ pub enum PageCheck {
     },
 }
 
+/// One event as the chain check sees it: where it is, what it links to, its stored hash, and
+/// whether its content still produces that hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub content_matches: bool,
+}
+
+impl Link {
+    /// The link of a stored event, its hash recomputed.
+    pub fn of(row: &audit_event::Model) -> Self {
+        Link {
+            seq: row.seq,
+            prev_hash: row.prev_hash.clone(),
+            content_matches: event_hash(row) == row.hash,
+            hash: row.hash.clone(),
+        }
+    }
+}
+
 /// Checks that a page continues the chain at `expected_seq` from `prev_hash`.
 pub fn check_page(
     page: &[audit_event::Model],
+    expected_seq: i64,
+    prev_hash: String,
+    vouched: &Vouched,
+) -> PageCheck {
+    let links: Vec<Link> = page.iter().map(Link::of).collect();
+    check_links(&links, expected_seq, prev_hash, vouched)
+}
+
+/// As [`check_page`], over events already reduced to their [`Link`]s.
+pub fn check_links(
+    page: &[Link],
     mut expected_seq: i64,
     mut prev_hash: String,
     vouched: &Vouched,
@@ -543,7 +633,7 @@ pub fn check_page(
                 row.seq,
                 "its link to the previous event does not match (rows moved or replaced)".to_owned(),
             ))
-        } else if event_hash(row) != row.hash {
+        } else if !row.content_matches {
             Some((
                 row.seq,
                 "its content does not match its hash (the row was edited)".to_owned(),
