@@ -4,10 +4,11 @@
 
 mod helpers;
 
+use app::domain::audit::{AuditAction, Outcome};
 use app::server::entities::{
     alert, audit_archive, audit_checkpoint, audit_event, audit_head, role, webhook_sink,
 };
-use app::server::services::audit::{event_hash, verify_chain};
+use app::server::services::audit::{event_hash, verify_chain, Actor, AuditedTxn, NewEvent, Target};
 use app::server::services::{checkpoint, jobs, retention, webhooks};
 use helpers::{location, TestApp, TestClock, ADMIN_PASSWORD};
 use sea_orm::{
@@ -611,6 +612,103 @@ async fn alerts_are_raised_once_shown_and_acknowledged(app: TestApp, clock: Arc<
     assert!(theirs.contains("No alerts have been raised"), "{theirs}");
 }
 
+/// Records one event as the services do: in its own audited transaction.
+async fn record(app: &TestApp, org_id: i64, at: chrono::DateTime<chrono::Utc>, event: NewEvent) {
+    let mut txn = AuditedTxn::begin(&app.state.db, org_id).await.unwrap();
+    txn.record(at, event).await.unwrap();
+    txn.commit().await.unwrap();
+}
+
+fn pii_viewed(who: &app::server::Principal, records: usize) -> NewEvent {
+    NewEvent {
+        actor: Actor::user(who.user_id, who.email.clone()),
+        action: AuditAction::CustomerPiiViewed,
+        target: Target::labelled("customer", format!("{records} customers")),
+        outcome: Outcome::Success,
+        client: Default::default(),
+        before: None,
+        after: Some(serde_json::json!({ "records": records })),
+    }
+}
+
+async fn unusual_record_views_and_an_administrator_losing_a_factor_raise_alerts(
+    app: TestApp,
+    clock: Arc<TestClock>,
+) {
+    let admin = org_with_admin(&app).await;
+    app.create_person("Mia Member", "mia@acme.test", "mia's long password")
+        .await;
+    let mia = app.other_browser();
+    mia.sign_in_ok("acme", "mia@acme.test", "mia's long password")
+        .await;
+    let mia = app::server::Principal {
+        user_id: app::server::entities::user::Entity::find()
+            .filter(app::server::entities::user::Column::Email.eq("mia@acme.test"))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        email: "mia@acme.test".into(),
+        ..admin.clone()
+    };
+    // Her usual week: 20 pages of 5 customers.
+    for _ in 0..20 {
+        record(&app, admin.org_id, clock.now(), pii_viewed(&mia, 5)).await;
+        clock.advance(chrono::Duration::minutes(30));
+    }
+    jobs::run_once(&app.state).await; // the organisation's set-up alert
+    clock.advance(chrono::Duration::days(3));
+    // 175 records within the hour: under the minimum of 200, nothing yet.
+    for _ in 0..7 {
+        record(&app, admin.org_id, clock.now(), pii_viewed(&mia, 25)).await;
+        clock.advance(chrono::Duration::minutes(1));
+    }
+    assert_eq!(jobs::run_once(&app.state).await.alerts, 0);
+    // 225: over the minimum and far over her usual rate of about one an hour.
+    for _ in 0..2 {
+        record(&app, admin.org_id, clock.now(), pii_viewed(&mia, 25)).await;
+    }
+    assert_eq!(jobs::run_once(&app.state).await.alerts, 1);
+    let alert = alert::Entity::find()
+        .filter(alert::Column::OrgId.eq(admin.org_id))
+        .filter(alert::Column::Kind.eq("record_views"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("a rate alert");
+    assert_eq!(alert.subject, "mia@acme.test");
+    // Raised at the event that crossed the line.
+    assert!(
+        alert.summary.contains("200 customer records in an hour"),
+        "{}",
+        alert.summary
+    );
+
+    // Removing a factor of Mia (no admin) is routine; of the administrator, it is not.
+    let removed = |who: &app::server::Principal| NewEvent {
+        actor: Actor::user(admin.user_id, admin.email.clone()),
+        action: AuditAction::MfaRemoved,
+        target: Target::user(who.user_id, who.email.clone()),
+        outcome: Outcome::Success,
+        client: Default::default(),
+        before: None,
+        after: None,
+    };
+    record(&app, admin.org_id, clock.now(), removed(&mia)).await;
+    assert_eq!(jobs::run_once(&app.state).await.alerts, 0);
+    record(&app, admin.org_id, clock.now(), removed(&admin)).await;
+    assert_eq!(jobs::run_once(&app.state).await.alerts, 1);
+    let alert = alert::Entity::find()
+        .filter(alert::Column::OrgId.eq(admin.org_id))
+        .filter(alert::Column::Kind.eq("admin_mfa_removed"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("an admin factor alert");
+    assert_eq!(alert.subject, "admin@acme.test");
+}
+
 on_both_databases!(a_rewritten_history_is_caught_by_its_signed_checkpoint);
 
 on_both_databases_with_clock!(
@@ -618,4 +716,5 @@ on_both_databases_with_clock!(
     retention_archives_old_events_and_verification_spans_the_archive,
     a_receiver_that_was_down_gets_every_event_exactly_once_in_order,
     alerts_are_raised_once_shown_and_acknowledged,
+    unusual_record_views_and_an_administrator_losing_a_factor_raise_alerts,
 );
