@@ -429,7 +429,7 @@ pub async fn chain_start<C: ConnectionTrait>(
 /// flat. Detects edited rows (hash mismatch), deleted rows (a gap in the sequence or a head that
 /// is ahead of the last row), and swapped rows (links that no longer match). Events already
 /// archived are not read: the chain is checked from the archive boundary on.
-pub async fn verify_chain<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<ChainReport, DbErr> {
+pub async fn verify_chain(conn: &DatabaseConnection, org_id: i64) -> Result<ChainReport, DbErr> {
     verify_chain_with(conn, org_id, &Vouched::new(), &|_| {}).await
 }
 
@@ -439,29 +439,14 @@ const VERIFY_PAGE: i64 = 5_000;
 /// blocking thread); the links between them are checked in order as they arrive.
 const VERIFY_PARALLEL: usize = 4;
 
-/// Reads events `from..until` (sequence numbers) through the lean path of
-/// [`crate::server::repo::audit_chain`], and recomputes their hashes on a blocking thread.
-async fn read_and_hash<C: ConnectionTrait>(
-    conn: &C,
-    org_id: i64,
-    from: i64,
-    until: i64,
-) -> Result<Vec<Link>, DbErr> {
-    use crate::server::repo::audit_chain;
-    let packed = audit_chain::read_packed(conn, org_id, from, until).await?;
-    tokio::task::spawn_blocking(move || audit_chain::links(&packed))
-        .await
-        .map_err(|e| DbErr::Custom(format!("verification stopped: {e}")))?
-}
-
 /// As [`verify_chain`], also checking that every event in `vouched` still has the vouched hash
 /// (a chain recomputed after an edit links up again, but no longer matches its checkpoints),
 /// and telling `progress` how many events are checked after every page.
 ///
 /// Pages are read and hashed several at a time, by sequence-number range, and checked in
 /// order: the result is the same as a strictly sequential walk.
-pub async fn verify_chain_with<C: ConnectionTrait>(
-    conn: &C,
+pub async fn verify_chain_with(
+    conn: &DatabaseConnection,
     org_id: i64,
     vouched: &Vouched,
     progress: &(dyn Fn(u64) + Sync),
@@ -486,8 +471,18 @@ pub async fn verify_chain_with<C: ConnectionTrait>(
     let ranges = (start_seq..=end)
         .step_by(usize::try_from(VERIFY_PAGE).unwrap_or(5_000))
         .map(|from| (from, (from + VERIFY_PAGE).min(end + 1)));
+    // Each range is read and decoded in a task of its own, so decoding uses every core.
     let mut pages = futures_util::stream::iter(ranges)
-        .map(|(from, until)| read_and_hash(conn, org_id, from, until))
+        .map(|(from, until)| {
+            let db = conn.clone();
+            async move {
+                tokio::spawn(async move {
+                    crate::server::repo::audit_chain::read_links(&db, org_id, from, until).await
+                })
+                .await
+                .map_err(|e| DbErr::Custom(format!("verification stopped: {e}")))?
+            }
+        })
         .buffered(VERIFY_PARALLEL);
     let mut expected_seq = start_seq;
     let mut prev_hash = start_hash;

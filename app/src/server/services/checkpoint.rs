@@ -275,8 +275,8 @@ pub async fn views<C: ConnectionTrait>(
 /// against its stored checkpoints and any `extra` ones (from an export kept elsewhere). A
 /// checkpoint whose signature does not hold under `key` is itself a break: it was forged or
 /// altered.
-pub async fn verify_organisation<C: ConnectionTrait>(
-    conn: &C,
+pub async fn verify_organisation(
+    conn: &sea_orm::DatabaseConnection,
     org_id: i64,
     key: &VerifyingKey,
     extra: &[ExportedCheckpoint],
