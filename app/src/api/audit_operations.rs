@@ -87,7 +87,7 @@ pub async fn update_audit_settings(form: AuditSettingsForm) -> Result<(), AppErr
             .fail_form("audit_settings", &form, BACK, AppError::Validation(errors))
             .await);
     }
-    match crate::server::services::webhooks::update_settings(
+    match crate::server::services::retention::update_settings(
         &ctx.state,
         &grant,
         retention,

@@ -10,8 +10,9 @@ use crate::domain::AppError;
 use crate::server::authz::{engine::Snapshot, load, AuditEventManage, AuditEventView, Grant};
 use crate::server::ctx::{internal, ClientInfo};
 use crate::server::entities::{alert, alert_cursor, audit_event, organisation, role, user};
-use crate::server::services::audit::{Actor, AuditedTxn, NewEvent, Target};
+use crate::server::services::audit::{clip, Actor, AuditedTxn, NewEvent, Target};
 use crate::server::services::audit_log::{condition, seq_range, Filter};
+use crate::server::services::mfa::at;
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -141,10 +142,6 @@ async fn scan_organisation(state: &AppState, org: &organisation::Model) -> Resul
         txn.commit_without_events().await?;
     }
     Ok(raised)
-}
-
-fn clip(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
 }
 
 fn after_json(event: &audit_event::Model) -> serde_json::Value {
@@ -472,10 +469,6 @@ async fn is_administrator<C: ConnectionTrait>(
     ]
     .into_iter()
     .any(|p| snapshot.holds(p, now)))
-}
-
-fn at(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn row(model: alert::Model) -> AlertRow {

@@ -295,7 +295,8 @@ impl AuditedTxn {
     }
 }
 
-fn clip(text: &str, max_chars: usize) -> String {
+/// The first `max_chars` characters of `text`.
+pub(crate) fn clip(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 

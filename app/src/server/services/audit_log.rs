@@ -276,7 +276,8 @@ pub(crate) async fn seq_range<C: ConnectionTrait>(
     Ok(Some((low - TIME_ORDER_SLACK, high + TIME_ORDER_SLACK)))
 }
 
-fn at(t: DateTime<Utc>) -> String {
+/// A moment as the audit pages show it, to the second.
+pub(crate) fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 

@@ -2,10 +2,13 @@
 //! NDJSON archive (every stored field, so each hash can be recomputed from the file), the
 //! archive and its chain positions are recorded, and the events are removed from the database,
 //! all of that in one audited transaction. The chain then resumes in the database from the
-//! archive's last hash, and a full verification walks the archive files first.
+//! archive's last hash, and a full verification walks the archive files first. The retention
+//! period is set here too, with the business hours the after-hours alert reads.
 
 use crate::domain::audit::{AuditAction, Outcome};
-use crate::server::ctx::ClientInfo;
+use crate::domain::AppError;
+use crate::server::authz::{AuditEventManage, Grant};
+use crate::server::ctx::{internal, ClientInfo};
 use crate::server::entities::{audit_archive, audit_event, organisation, webhook_sink};
 use crate::server::services::audit::{
     chain_start, check_page, Actor, AuditedTxn, ChainBreak, ChainReport, NewEvent, PageCheck,
@@ -369,6 +372,73 @@ async fn write_pages(
             .map_err(std::io::Error::other)??;
     }
     Ok((encoder, prev_hash, oldest, newest))
+}
+
+/// Sets the retention period (`None`: keep every event) and business hours. Needs
+/// `audit_event.manage`.
+pub async fn update_settings(
+    state: &AppState,
+    grant: &Grant<AuditEventManage>,
+    retention_days: Option<i32>,
+    hours: (i32, i32),
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let mut errors = crate::domain::FieldErrors::new();
+    if retention_days.is_some_and(|d| !(30..=3650).contains(&d)) {
+        errors.insert(
+            "retention_days".into(),
+            "Keep events between 30 and 3,650 days, or leave it empty to keep them forever.".into(),
+        );
+    }
+    if !(0..=23).contains(&hours.0) || !(1..=24).contains(&hours.1) || hours.0 == hours.1 {
+        errors.insert(
+            "business_hours".into(),
+            "Business hours start at an hour from 0 to 23 and end at a different hour from 1 to 24.".into(),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let org_id = grant.org_id();
+    let now = state.now();
+    let mut txn = AuditedTxn::begin(&state.db, org_id)
+        .await
+        .map_err(internal)?;
+    let org = organisation::Entity::find_by_id(org_id)
+        .one(txn.conn())
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    let before = serde_json::json!({
+        "audit_retention_days": org.audit_retention_days,
+        "business_hours": [org.business_hours_start, org.business_hours_end],
+    });
+    organisation::Entity::update_many()
+        .col_expr(
+            organisation::Column::AuditRetentionDays,
+            retention_days.into(),
+        )
+        .col_expr(organisation::Column::BusinessHoursStart, hours.0.into())
+        .col_expr(organisation::Column::BusinessHoursEnd, hours.1.into())
+        .filter(organisation::Column::Id.eq(org_id))
+        .exec(txn.conn())
+        .await
+        .map_err(internal)?;
+    txn.record_change(
+        now,
+        grant.principal(),
+        AuditAction::SettingsUpdated,
+        Target::named("organisation", org_id, &org.name),
+        client,
+        Some(before),
+        Some(serde_json::json!({
+            "audit_retention_days": retention_days,
+            "business_hours": [hours.0, hours.1],
+        })),
+    )
+    .await
+    .map_err(internal)?;
+    txn.commit().await.map_err(internal)
 }
 
 fn uuid_like() -> String {

@@ -11,6 +11,7 @@ use crate::server::authz::{AuditEventManage, Grant};
 use crate::server::ctx::{internal, ClientInfo};
 use crate::server::entities::{audit_event, audit_head, organisation, webhook_sink};
 use crate::server::services::audit::{AuditedTxn, Target};
+use crate::server::services::audit_log::at;
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -85,10 +86,6 @@ pub fn parse_url(text: &str, allow_private: bool) -> Result<reqwest::Url, String
     Ok(url)
 }
 
-fn at(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
 /// Retention, business hours and sinks of the organisation. Needs `audit_event.manage`.
 pub async fn operations(
     state: &AppState,
@@ -132,73 +129,6 @@ pub async fn operations(
             })
             .collect(),
     })
-}
-
-/// Sets the retention period (`None`: keep every event) and business hours. Needs
-/// `audit_event.manage`.
-pub async fn update_settings(
-    state: &AppState,
-    grant: &Grant<AuditEventManage>,
-    retention_days: Option<i32>,
-    hours: (i32, i32),
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    let mut errors = crate::domain::FieldErrors::new();
-    if retention_days.is_some_and(|d| !(30..=3650).contains(&d)) {
-        errors.insert(
-            "retention_days".into(),
-            "Keep events between 30 and 3,650 days, or leave it empty to keep them forever.".into(),
-        );
-    }
-    if !(0..=23).contains(&hours.0) || !(1..=24).contains(&hours.1) || hours.0 == hours.1 {
-        errors.insert(
-            "business_hours".into(),
-            "Business hours start at an hour from 0 to 23 and end at a different hour from 1 to 24.".into(),
-        );
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let org_id = grant.org_id();
-    let now = state.now();
-    let mut txn = AuditedTxn::begin(&state.db, org_id)
-        .await
-        .map_err(internal)?;
-    let org = organisation::Entity::find_by_id(org_id)
-        .one(txn.conn())
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
-    let before = serde_json::json!({
-        "audit_retention_days": org.audit_retention_days,
-        "business_hours": [org.business_hours_start, org.business_hours_end],
-    });
-    organisation::Entity::update_many()
-        .col_expr(
-            organisation::Column::AuditRetentionDays,
-            retention_days.into(),
-        )
-        .col_expr(organisation::Column::BusinessHoursStart, hours.0.into())
-        .col_expr(organisation::Column::BusinessHoursEnd, hours.1.into())
-        .filter(organisation::Column::Id.eq(org_id))
-        .exec(txn.conn())
-        .await
-        .map_err(internal)?;
-    txn.record_change(
-        now,
-        grant.principal(),
-        AuditAction::SettingsUpdated,
-        Target::named("organisation", org_id, &org.name),
-        client,
-        Some(before),
-        Some(serde_json::json!({
-            "audit_retention_days": retention_days,
-            "business_hours": [hours.0, hours.1],
-        })),
-    )
-    .await
-    .map_err(internal)?;
-    txn.commit().await.map_err(internal)
 }
 
 /// Adds a sink and returns its id and its signing secret, which is shown once. Needs
