@@ -63,6 +63,9 @@ enum Bench {
         /// Samples per query.
         #[arg(long, default_value_t = 200)]
         samples: usize,
+        /// Measure only PostgreSQL (when a change touches only its read path).
+        #[arg(long, requires = "postgres")]
+        postgres_only: bool,
     },
 }
 
@@ -84,7 +87,8 @@ async fn main() -> anyhow::Result<()> {
             events,
             postgres,
             samples,
-        } => audit_bench(events, postgres, samples).await,
+            postgres_only,
+        } => audit_bench(events, postgres, samples, postgres_only).await,
     }
 }
 
@@ -685,7 +689,12 @@ async fn seed_audit(state: &AppState, org_id: i64, target: u64) -> anyhow::Resul
 }
 
 /// Filtered audit-log pages over `events` events, and the whole chain verified.
-async fn audit_bench(events: u64, postgres: Option<String>, samples: usize) -> anyhow::Result<()> {
+async fn audit_bench(
+    events: u64,
+    postgres: Option<String>,
+    samples: usize,
+    postgres_only: bool,
+) -> anyhow::Result<()> {
     use app::domain::audit::{AuditAction, AuditQuery};
     use app::server::authz::AuditEventView;
     use app::server::services::audit_log;
@@ -694,6 +703,9 @@ async fn audit_bench(events: u64, postgres: Option<String>, samples: usize) -> a
         std::thread::available_parallelism()?.get()
     );
     for (name, url) in targets(&format!("audit-{events}"), postgres) {
+        if postgres_only && name != "PostgreSQL" {
+            continue;
+        }
         let state = open(url).await?;
         let principal = bench_admin(&state).await?;
         seed_audit(&state, principal.org_id, events).await?;
