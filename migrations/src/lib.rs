@@ -9,6 +9,7 @@ mod m20261125_000003_mfa;
 mod m20261125_000004_passkeys;
 mod m20261125_000005_audit_log;
 mod m20261130_000006_audit_operations;
+mod m20261130_000007_audit_actor_filters;
 
 /// Applies Castellan's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_passkeys::Migration),
             Box::new(m20261125_000005_audit_log::Migration),
             Box::new(m20261130_000006_audit_operations::Migration),
+            Box::new(m20261130_000007_audit_actor_filters::Migration),
         ]
     }
 }
