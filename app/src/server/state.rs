@@ -140,13 +140,7 @@ impl AppState {
             passkeys: Err("Passkeys are not configured.".into()),
             audit_signing_key: Arc::new(ed25519_dalek::SigningKey::from_bytes(&rand::random())),
             audit: Arc::default(),
-            webhook_client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .timeout(std::time::Duration::from_secs(15))
-                .user_agent("castellan-webhooks/1")
-                .build()
-                .unwrap_or_default(),
+            webhook_client: super::services::webhooks::client(false),
             verifications: Arc::default(),
         }
     }
@@ -154,6 +148,7 @@ impl AppState {
     /// The same state with this key for checkpoints and these audit settings.
     pub fn with_audit(mut self, key: ed25519_dalek::SigningKey, settings: AuditSettings) -> Self {
         self.audit_signing_key = Arc::new(key);
+        self.webhook_client = super::services::webhooks::client(settings.webhook_allow_private);
         self.audit = Arc::new(settings);
         self
     }

@@ -68,22 +68,117 @@ pub fn parse_url(text: &str, allow_private: bool) -> Result<reqwest::Url, String
     let private = match url.host() {
         None => return Err("The address has no host.".into()),
         Some(url::Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
         }
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-        }
+        Some(url::Host::Ipv4(ip)) => is_internal(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_internal(std::net::IpAddr::V6(ip)),
     };
     if private && !allow_private {
         return Err("Private and loopback addresses are not allowed for webhooks here.".into());
     }
     Ok(url)
+}
+
+/// Whether an address points inside a network rather than at a public receiver: loopback,
+/// private, link-local, shared (carrier-grade NAT), unspecified or broadcast, also when an IPv6
+/// address carries an IPv4 one.
+pub fn is_internal(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 0
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal(IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Resolves receiver host names for the webhook client and keeps only public addresses, so a
+/// name that points (or is re-pointed after the sink was saved) at an internal address cannot
+/// turn a sink into a way into the network. Literal addresses are checked by [`parse_url`].
+pub struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|address| !is_internal(address.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(InternalReceiver {
+                    host,
+                    resolved: resolved.len(),
+                }) as _);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A receiver name with no public address.
+#[derive(Debug)]
+pub struct InternalReceiver {
+    host: String,
+    resolved: usize,
+}
+
+impl std::fmt::Display for InternalReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.resolved == 0 {
+            write!(f, "{} has no address", self.host)
+        } else {
+            write!(f, "{} resolves only to internal addresses", self.host)
+        }
+    }
+}
+
+impl std::error::Error for InternalReceiver {}
+
+/// Whether a failed request was refused by [`PublicAddressesOnly`].
+fn refused_as_internal(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<InternalReceiver>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The client webhooks are posted with: no redirects, short timeouts and, unless the
+/// deployment allows private receivers, only public addresses.
+pub fn client(allow_private: bool) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(15))
+        .user_agent("castellan-webhooks/1");
+    let builder = if allow_private {
+        builder
+    } else {
+        builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
+    };
+    builder.build().unwrap_or_default()
 }
 
 /// Retention, business hours and sinks of the organisation. Needs `audit_event.manage`.
@@ -489,7 +584,9 @@ async fn post(
         .await
         // The error text of reqwest can carry the URL, not secrets; keep it short.
         .map_err(|e| {
-            if e.is_timeout() {
+            if refused_as_internal(&e) {
+                "the receiver's name resolves only to internal addresses".to_owned()
+            } else if e.is_timeout() {
                 "the receiver did not answer in time".to_owned()
             } else if e.is_connect() {
                 "could not connect to the receiver".to_owned()
@@ -566,10 +663,70 @@ mod tests {
         assert!(parse_url("https://10.1.2.3/in", false).is_err());
         assert!(parse_url("https://[::1]/in", false).is_err());
         assert!(parse_url("https://localhost/in", false).is_err());
+        assert!(parse_url("https://LocalHost./in", false).is_err());
         assert!(parse_url("https://user:pw@siem.example.com/", false).is_err());
         assert!(parse_url("ftp://siem.example.com/", true).is_err());
         assert!(parse_url("siem.example.com", true).is_err());
         assert!(parse_url("http://127.0.0.1:9000/in", true).is_ok());
+        assert!(parse_url("https://[::ffff:10.0.0.1]/in", false).is_err());
+        assert!(parse_url("https://100.64.0.9/in", false).is_err());
+        assert!(parse_url("https://169.254.169.254/latest", false).is_err());
+        assert!(parse_url("https://100.128.0.9/in", false).is_ok());
+    }
+
+    #[test]
+    fn internal_addresses_are_told_from_public_ones() {
+        for internal in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.1.1",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal}");
+        }
+        for public in [
+            "93.184.216.34",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_internal(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    /// A name that resolves to loopback is refused when the client connects, whatever the
+    /// address check let through when the sink was saved; with private receivers allowed, the
+    /// same request reaches the listener.
+    #[tokio::test]
+    async fn names_that_resolve_inside_the_network_are_refused() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = format!("http://localhost:{port}/in");
+        let refused = client(false)
+            .post(&url)
+            .body("{}")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(refused_as_internal(&refused), "{refused:?}");
+        let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+        // The allowed client connects; its request is never answered, so it times out or is
+        // dropped, but the listener saw the connection.
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            client(true).post(&url).body("{}").send(),
+        )
+        .await;
+        assert!(accepted.await.unwrap());
     }
 
     #[test]
