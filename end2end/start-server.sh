@@ -33,6 +33,8 @@ export CASTELLAN_JOBS_INTERVAL_SECONDS=1
 # Parallel tests all sign in from 127.0.0.1: keep the per-address limit out of the way.
 # The per-account limit stays at its default (5), which the throttling test relies on.
 export CASTELLAN_ADDRESS_FAILURE_LIMIT=10000
+# Logs go to stderr, which Playwright shows: warnings and errors only.
+export CASTELLAN_LOG_LEVEL="${CASTELLAN_LOG_LEVEL:-warn}"
 
 echo "e2e-admin-password-123" | "$BIN" admin create \
   --org e2e --org-name "E2E Org" --email admin@e2e.test --name "E2E Admin"
